@@ -1,0 +1,293 @@
+"""Regenerate every chapter's learner, solution and website notebooks from its one source.
+
+    python -m nnbook.generate                 # all chapters
+    python -m nnbook.generate 02-forward-pass  # some chapters
+    python -m nnbook.generate --check          # exit 1, naming the files, if anything is stale
+
+From ``autograder/source/<chapter>/<chapter>.ipynb`` it writes
+
+- ``exercises/<chapter>.ipynb``: nbgrader's release version (the same preprocessors as
+  ``nbgrader generate_assignment``): stubs, visible checks, no hidden tests, no outputs;
+- ``solutions/<chapter>.ipynb``: solutions in place, hidden tests removed, executed, outputs
+  stored (nbval checks these outputs against a fresh run);
+- ``book/<chapter>.ipynb``: the executed solution notebook for the website, with each solution
+  behind a collapsed toggle, hints in collapsed dropdowns and the grading cells removed.
+
+``--check`` does not execute anything: it compares everything but outputs, and checks that the
+generated notebooks were executed. Whether the outputs still reproduce is nbval's job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIR = ROOT / "autograder" / "source"
+EXERCISES_DIR = ROOT / "exercises"
+SOLUTIONS_DIR = ROOT / "solutions"
+BOOK_DIR = ROOT / "book"
+
+SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+CELL_TIMEOUT = 600
+
+
+class SourceError(Exception):
+    """A source notebook that breaks the book's rules; the message says which and how to fix."""
+
+
+# -- reading the sources -----------------------------------------------------------------------
+def _show(path: Path) -> str:
+    """A path as the maintainer types it: relative to the repository when it is inside."""
+    try:
+        return str(path.relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def chapters() -> list[str]:
+    """Chapter names, in order: the folders of ``autograder/source`` that hold a notebook."""
+    return sorted(p.name for p in SOURCE_DIR.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def source_path(chapter: str) -> Path:
+    return SOURCE_DIR / chapter / f"{chapter}.ipynb"
+
+
+def read_source(chapter: str) -> nbformat.NotebookNode:
+    path = source_path(chapter)
+    if not path.is_file():
+        raise SourceError(f"no source notebook {_show(path)}; chapters are: "
+                          f"{', '.join(chapters())}")
+    nb = nbformat.read(path, as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            raise SourceError(
+                f"{_show(path)}: cell {index} has stored outputs. Sources are kept "
+                "without outputs: clear them (Edit > Clear Outputs of All Cells) and save.")
+    return nb
+
+
+def grading(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def is_grading_test(cell) -> bool:
+    """An nbgrader autograder-test cell: visible checks, perhaps hidden tests too."""
+    meta = grading(cell)
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_solution(cell) -> bool:
+    return bool(grading(cell).get("solution"))
+
+
+def tags(cell) -> list[str]:
+    return list(cell.metadata.get("tags", []))
+
+
+# -- the three versions ------------------------------------------------------------------------
+def release_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """What nbgrader's generate_assignment releases, without touching a gradebook."""
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+        ComputeChecksums,
+        LockCells,
+    )
+
+    nb = copy.deepcopy(source)
+    resources: dict = {}
+    # The order of nbgrader's GenerateAssignment, less the steps that need a database.
+    for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums,
+                 ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata):
+        nb, resources = step().preprocess(nb, resources)
+    return nb
+
+
+def _without_hidden_tests(source: str) -> str:
+    lines, hidden = [], False
+    for line in source.splitlines():
+        if HIDDEN_BEGIN in line:
+            hidden = True
+        elif HIDDEN_END in line:
+            hidden = False
+        elif not hidden:
+            lines.append(line)
+    return "\n".join(lines).rstrip()
+
+
+def solution_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Solutions in place, without the solution markers and without hidden tests."""
+    nb = copy.deepcopy(source)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.source = "\n".join(
+            line for line in cell.source.splitlines() if not SOLUTION_MARKER.match(line))
+        cell.source = _without_hidden_tests(cell.source)
+    return nb
+
+
+def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
+                 ) -> nbformat.NotebookNode:
+    """The website page: solutions folded, hints in dropdowns, grading cells removed."""
+    nb = copy.deepcopy(executed_solutions)
+    cells = []
+    for cell in nb.cells:
+        if is_grading_test(cell) or "remove-from-book" in tags(cell):
+            continue
+        cell_tags = tags(cell)
+        if cell.cell_type == "code" and is_solution(cell):
+            cell_tags.append("hide-input")
+            cell.metadata["mystnb"] = {"code_prompt_show": "Show solution",
+                                       "code_prompt_hide": "Hide solution"}
+        elif cell.cell_type == "markdown" and "hint" in cell_tags:
+            cell.source = _dropdown("Hint", cell.source)
+        elif cell.cell_type == "markdown" and is_solution(cell):
+            cell.source = _dropdown("Solution", cell.source)
+        elif cell.cell_type == "markdown" and "exercise" in cell_tags:
+            cell.source = cell.source.rstrip() + (
+                f"\n\n*Work this exercise in the notebook "
+                f"{{download}}`exercises/{chapter}.ipynb <../exercises/{chapter}.ipynb>`, "
+                "where a check tells you at once whether your answer is right.*")
+        cell.metadata.pop("nbgrader", None)
+        if cell_tags:
+            cell.metadata["tags"] = cell_tags
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def _dropdown(title: str, markdown: str) -> str:
+    # A fence longer than any inside the text, so code blocks in a hint survive.
+    fence = "`" * max(4, 1 + max((len(m) for m in re.findall(r"`{3,}", markdown)), default=0))
+    body = re.sub(r"^\s*\*\*" + title + r"[.:]?\*\*[.:]?\s*", "", markdown.strip())
+    return f"{fence}{{dropdown}} {title}\n{body}\n{fence}"
+
+
+# -- execution and writing ---------------------------------------------------------------------
+def execute(nb: nbformat.NotebookNode, workdir: Path) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+
+    nb = copy.deepcopy(nb)
+    env_before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    try:
+        NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", record_timing=False,
+                       resources={"metadata": {"path": str(workdir)}}).execute()
+    finally:
+        if env_before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = env_before
+    return nb
+
+
+def tidy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop metadata that changes from machine to machine, so generated files are stable."""
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                 "name": "python3"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    return nb
+
+
+def dumps(nb: nbformat.NotebookNode) -> str:
+    return nbformat.writes(tidy(nb)) + "\n"
+
+
+def comparable(nb: nbformat.NotebookNode) -> str:
+    """The notebook without outputs and execution counts, as text, for --check."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return json.dumps(tidy(nb), sort_keys=True, indent=1)
+
+
+def targets(chapter: str) -> dict[str, Path]:
+    return {"exercise": EXERCISES_DIR / f"{chapter}.ipynb",
+            "solution": SOLUTIONS_DIR / f"{chapter}.ipynb",
+            "book": BOOK_DIR / f"{chapter}.ipynb"}
+
+
+def generate(chapter: str) -> None:
+    source = read_source(chapter)
+    paths = targets(chapter)
+    release = release_version(source)
+    executed = execute(solution_version(source), SOLUTIONS_DIR)
+    book = book_version(executed, chapter)
+    for kind, nb in (("exercise", release), ("solution", executed), ("book", book)):
+        paths[kind].parent.mkdir(parents=True, exist_ok=True)
+        paths[kind].write_text(dumps(nb), encoding="utf-8")
+        print(f"wrote {_show(paths[kind])}")
+
+
+def stale_files(chapter: str) -> list[str]:
+    """What is out of date for one chapter, as messages naming the file."""
+    source = read_source(chapter)
+    paths = targets(chapter)
+    solution = solution_version(source)
+    expected = {"exercise": release_version(source), "solution": solution,
+                "book": book_version(solution, chapter)}
+    problems = []
+    for kind, path in paths.items():
+        name = _show(path)
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+            continue
+        written = nbformat.read(path, as_version=4)
+        if comparable(written) != comparable(expected[kind]):
+            problems.append(f"{name} differs from what {_show(source_path(chapter))}"
+                            " produces")
+        elif kind != "exercise" and any(
+                c.cell_type == "code" and c.source.strip() and c.execution_count is None
+                for c in written.cells):
+            problems.append(f"{name} has cells that were never executed")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m nnbook.generate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("chapters", nargs="*", help="chapters to regenerate (default: all)")
+    parser.add_argument("--check", action="store_true",
+                        help="regenerate nothing; exit 1 if any generated file is stale")
+    args = parser.parse_args(argv)
+    try:
+        selected = args.chapters or chapters()
+        if args.check:
+            problems = [p for chapter in selected for p in stale_files(chapter)]
+            for problem in problems:
+                print(f"stale: {problem}", file=sys.stderr)
+            if problems:
+                print("Run `python -m nnbook.generate` and commit the result.", file=sys.stderr)
+                return 1
+            print(f"all generated files are up to date ({len(selected)} chapters)")
+            return 0
+        for chapter in selected:
+            generate(chapter)
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
