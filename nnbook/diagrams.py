@@ -12,6 +12,7 @@ connects neuron ``i`` of layer ``l-1`` to neuron ``j`` of layer ``l``.
 
 from __future__ import annotations
 
+import io
 import numbers
 from collections.abc import Sequence
 
@@ -30,6 +31,30 @@ _NEURON_GAP = 1.35
 _RADIUS = 0.36
 _BOX_W, _BOX_H = 0.72, 0.56
 _BOX_OFFSET = 1.05  # distance from a receptor box centre to its neuron centre
+
+
+def _figure_png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.05)
+    return buffer.getvalue()
+
+
+def enable_notebook_display() -> None:
+    """Let a notebook cell that returns a Figure show it as an image.
+
+    pyplot arranges this when it is imported; figures made without pyplot (as here, so that no
+    global figure state leaks between cells) need it said once.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing to display on
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "display_formatter"):
+        shell.display_formatter.formatters["image/png"].for_type(Figure, _figure_png)
+
+
+enable_notebook_display()
 
 
 def validate_layers(layers) -> tuple[int, ...]:

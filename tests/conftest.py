@@ -86,3 +86,24 @@ def graded_course(tmp_path_factory) -> Path:
         nbgrader(course, "generate_feedback", chapter, "--force")
     nbgrader(course, "export", "--to", "grades.csv")
     return course
+
+
+@pytest.fixture(scope="session")
+def site_build(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The website built once, strictly: warnings are errors, references nitpicked."""
+    out = tmp_path_factory.mktemp("site")
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    result = subprocess.run(
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out),
+         "--warningiserror", "--nitpick", "--keep-going"],
+        capture_output=True, text=True, timeout=900)
+    return result, out / "_build" / "html"
+
+
+@pytest.fixture(scope="session")
+def built_site(site_build) -> Path:
+    result, html = site_build
+    if result.returncode:
+        pytest.fail("the website does not build:\n" + result.stdout[-5000:]
+                    + result.stderr[-5000:])
+    return html
