@@ -3,9 +3,8 @@
 c = get_config()  # noqa: F821 (provided by nbgrader when it reads this file)
 
 c.CourseDirectory.course_id = "backprop-book"
-# One assignment per chapter; its source is source/<chapter>/<chapter>.ipynb.
-c.CourseDirectory.root = "."
-c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# One assignment per chapter; its source is source/<chapter>/<chapter>.ipynb. The course root
+# is the folder you run nbgrader in (this one); the gradebook is gradebook.db here.
 
 # Example roster: replace with your class (or use `nbgrader db student import roster.csv`).
 c.CourseDirectory.db_students = [
@@ -20,3 +19,41 @@ c.ExecutePreprocessor.interrupt_on_timeout = True
 # The stub that replaces each solution in the released notebooks.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# Grading a whole class safely (nnbook/grading.py): deleted check cells come back, a submission
+# that kills its kernel still gets graded, huge outputs are cut, and the feedback students get
+# shows neither the hidden tests nor tracebacks quoting them.
+from nbconvert.preprocessors import (  # noqa: E402
+    ClearMetadataPreprocessor,
+    CSSHTMLHeaderPreprocessor,
+)
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+
+from nnbook.grading import (  # noqa: E402
+    HideHiddenTests,
+    LimitOutputSize,
+    ResilientExecute,
+    RestoreDeletedCells,
+)
+
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells, OverwriteCells,
+    CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+c.LimitOutputSize.max_chars = 20_000

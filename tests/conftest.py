@@ -61,30 +61,90 @@ def partly_right(chapter: str, release: nbformat.NotebookNode) -> nbformat.Noteb
     return submission
 
 
+def with_cell(submission: nbformat.NotebookNode, code: str, after_setup: bool = False
+              ) -> nbformat.NotebookNode:
+    """The submission with an extra code cell at the top (or right after the setup cell)."""
+    submission = copy.deepcopy(submission)
+    position = 0
+    if after_setup:
+        position = 1 + next(i for i, c in enumerate(submission.cells) if c.cell_type == "code")
+    submission.cells.insert(position, nbformat.v4.new_code_cell(code))
+    return submission
+
+
+def correct(chapter: str, release) -> nbformat.NotebookNode:
+    return nbformat.read(ROOT / "solutions" / f"{chapter}.ipynb", as_version=4)
+
+
+def tampered(chapter: str, release) -> nbformat.NotebookNode:
+    """Partly right, with every check cell emptied to `pass` and the last one deleted."""
+    submission = partly_right(chapter, release)
+    checks = [c for c in submission.cells if generate.is_grading_test(c)]
+    for cell in checks:
+        cell.source = "pass  # all good, trust me"
+    submission.cells.remove(checks[-1])
+    return submission
+
+
+FULL, ZERO, PARTIAL = "full", "zero", "partial"
+
+# A simulated class: how each student's notebook is made, and the score it must get.
 SUBMISSIONS = {
-    "correct": lambda chapter, release: nbformat.read(
-        ROOT / "solutions" / f"{chapter}.ipynb", as_version=4),
-    "blank": lambda chapter, release: copy.deepcopy(release),
-    "partial": partly_right,
+    "correct": (correct, FULL),
+    "blank": (lambda chapter, release: copy.deepcopy(release), ZERO),
+    "partial": (partly_right, PARTIAL),
+    "raising": (lambda ch, rel: with_cell(correct(ch, rel),
+                                          "raise RuntimeError('a bug at the top')"), FULL),
+    "looping": (lambda ch, rel: with_cell(correct(ch, rel), "while True:\n    pass"), FULL),
+    "sys_exit": (lambda ch, rel: with_cell(correct(ch, rel), "import sys\nsys.exit(3)"),
+                 FULL),
+    "os_exit": (lambda ch, rel: with_cell(correct(ch, rel), "import os\nos._exit(1)",
+                                          after_setup=True), FULL),
+    "flood": (lambda ch, rel: with_cell(correct(ch, rel), "print('x' * 50_000_000)"), FULL),
+    "tampered": (tampered, PARTIAL),
+    "cheater": (lambda ch, rel: with_cell(
+        partly_right(ch, rel),
+        "import numpy as np\n"
+        "np.allclose = lambda *args, **kwargs: True\n"
+        "np.isclose = lambda *args, **kwargs: True\n"
+        "np.testing.assert_allclose = lambda *args, **kwargs: None\n"
+        "np.testing.assert_array_almost_equal = lambda *args, **kwargs: None",
+        after_setup=True), PARTIAL),
 }
+
+#: Seconds a cell may run while the tests grade (the course's own setting is longer).
+TEST_CELL_TIMEOUT = 20
+
+
+def make_course(where: Path, chapters: list[str]) -> Path:
+    """A copy of autograder/ with every chapter released and the simulated class handed in."""
+    course = where
+    shutil.copy(ROOT / "autograder" / "nbgrader_config.py", course)
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.ExecutePreprocessor.timeout = {TEST_CELL_TIMEOUT}\n")
+    shutil.copytree(ROOT / "autograder" / "source", course / "source")
+    for chapter in chapters:
+        nbgrader(course, "generate_assignment", chapter, "--force")
+        release = nbformat.read(course / "release" / chapter / f"{chapter}.ipynb", as_version=4)
+        for student, (make, _) in SUBMISSIONS.items():
+            folder = course / "submitted" / student / chapter
+            folder.mkdir(parents=True)
+            nbformat.write(make(chapter, release), folder / f"{chapter}.ipynb")
+    return course
 
 
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory) -> Path:
-    """A copy of autograder/ where every chapter was released, submitted, graded, fed back."""
-    course = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "autograder" / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "autograder" / "source", course / "source")
-    for chapter in CHAPTERS:
-        nbgrader(course, "generate_assignment", chapter, "--force")
-        release = nbformat.read(course / "release" / chapter / f"{chapter}.ipynb", as_version=4)
-        for student, make in SUBMISSIONS.items():
-            folder = course / "submitted" / student / chapter
-            folder.mkdir(parents=True)
-            nbformat.write(make(chapter, release), folder / f"{chapter}.ipynb")
-        nbgrader(course, "autograde", chapter, "--force")
-        nbgrader(course, "generate_feedback", chapter, "--force")
-    nbgrader(course, "export", "--to", "grades.csv")
+    """The simulated class, every chapter, graded by the parallel grading command."""
+    course = make_course(tmp_path_factory.mktemp("course"), CHAPTERS)
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable),
+                                                 os.environ.get("PATH", "")]))
+    result = subprocess.run([sys.executable, "-m", "nnbook.grade", *CHAPTERS, "--jobs", "2",
+                             "--course", str(course)], capture_output=True, text=True, env=env,
+                            timeout=1800)
+    if result.returncode:
+        log = (course / "grading.log").read_text()[-20000:]
+        pytest.fail(f"python -m nnbook.grade failed:\n{result.stdout}\n{result.stderr}\n{log}")
     return course
 
 

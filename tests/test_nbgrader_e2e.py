@@ -1,12 +1,32 @@
-"""nbgrader end to end: release, autograde simulated submissions, feedback, export."""
+"""nbgrader end to end: a simulated class for every chapter, graded in parallel.
+
+Each chapter is released with nbgrader; ten students hand it in (correct, blank, partly right,
+raising, looping forever, sys.exit, os._exit, printing 50 MB, tampered checks, numpy's
+comparison helpers redefined); ``python -m nnbook.grade`` grades them across two processes.
+Every score is asserted, every student gets feedback without hidden tests, and a row in the CSV.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
+import re
+import subprocess
+import sys
 
 import nbformat
 import pytest
-from conftest import CHAPTERS, PARTLY_RIGHT, ROOT, SUBMISSIONS
+from conftest import (
+    CHAPTERS,
+    FULL,
+    PARTIAL,
+    PARTLY_RIGHT,
+    ROOT,
+    SUBMISSIONS,
+    ZERO,
+    make_course,
+    nbgrader,
+)
 from nbgrader.api import Gradebook
 
 from nnbook import generate
@@ -19,6 +39,10 @@ def notebook_grades(course, chapter, student):
         return submission.score, submission.max_score, cells
 
 
+def expected_score(kind, chapter, max_score):
+    return {FULL: max_score, ZERO: 0, PARTIAL: PARTLY_RIGHT[chapter][1]}[kind]
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_release_is_the_exercise_notebook(graded_course, chapter):
     released = nbformat.read(graded_course / "release" / chapter / f"{chapter}.ipynb",
@@ -26,39 +50,40 @@ def test_release_is_the_exercise_notebook(graded_course, chapter):
     committed = nbformat.read(ROOT / "exercises" / f"{chapter}.ipynb", as_version=4)
     assert generate.comparable(released) == generate.comparable(committed), (
         f"exercises/{chapter}.ipynb differs from what `nbgrader generate_assignment` releases")
-    text = nbformat.writes(released)
-    assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_correct_submission_gets_full_marks(graded_course, chapter):
-    score, max_score, cells = notebook_grades(graded_course, chapter, "correct")
+@pytest.mark.parametrize("student", list(SUBMISSIONS))
+def test_every_submission_gets_its_score(graded_course, chapter, student):
+    score, max_score, cells = notebook_grades(graded_course, chapter, student)
     assert max_score > 0
-    lost = {name: s for name, s in cells.items() if s[0] != s[1]}
-    assert score == max_score, f"the solution lost points in {lost}"
+    kind = SUBMISSIONS[student][1]
+    expected = expected_score(kind, chapter, max_score)
+    if kind == PARTIAL:
+        assert 0 < expected < max_score, "a partly right submission must be strictly partial"
+    assert score == expected, (
+        f"{student} scored {score} of {max_score} on {chapter}, expected {expected}; "
+        f"cells: {cells}")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_untouched_release_gets_zero_and_every_check_fails(graded_course, chapter):
-    score, max_score, cells = notebook_grades(graded_course, chapter, "blank")
-    passing = [name for name, (s, _) in cells.items() if s != 0]
+def test_every_graded_cell_fails_on_the_released_stub(graded_course, chapter):
+    _, _, cells = notebook_grades(graded_course, chapter, "blank")
+    passing = [name for name, (score, _) in cells.items() if score != 0]
     assert not passing, f"these graded cells pass on the released stub: {passing}"
-    assert score == 0
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_partly_right_submission_gets_partial_credit(graded_course, chapter):
-    score, max_score, cells = notebook_grades(graded_course, chapter, "partial")
-    expected = PARTLY_RIGHT[chapter][1]
-    assert 0 < expected < max_score
-    assert score == expected, f"partial submission scored {score} of {max_score}: {cells}"
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_every_student_gets_feedback(graded_course, chapter):
+def test_every_student_gets_feedback_without_hidden_tests(graded_course, chapter):
+    hidden = hidden_test_lines(chapter)
     for student in SUBMISSIONS:
         feedback = graded_course / "feedback" / student / chapter / f"{chapter}.html"
         assert feedback.is_file(), f"no feedback for {student} on {chapter}"
+        text = feedback.read_text(encoding="utf-8")
+        assert "HIDDEN TESTS" not in text
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"hidden test code in {student}'s feedback: {leaked[:3]}"
+        assert len(text) < 3_000_000, f"{student}'s feedback is {len(text):,} characters"
 
 
 def test_export_has_a_row_per_student_and_chapter(graded_course):
@@ -66,3 +91,64 @@ def test_export_has_a_row_per_student_and_chapter(graded_course):
         rows = list(csv.DictReader(handle))
     assert {(r["student_id"], r["assignment"]) for r in rows} >= {
         (s, c) for s in SUBMISSIONS for c in CHAPTERS}
+
+
+def hidden_test_lines(chapter: str) -> list[str]:
+    """Distinctive lines of the chapter's hidden tests, as they would appear in HTML."""
+    import html
+
+    source = nbformat.read(generate.source_path(chapter), as_version=4)
+    hidden, visible = set(), set()
+    for cell in source.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if generate.HIDDEN_BEGIN in line:
+                inside = True
+            elif generate.HIDDEN_END in line:
+                inside = False
+            elif inside:
+                hidden.add(line.strip())
+            else:
+                visible.add(line.strip())
+    return sorted(html.escape(line, quote=False) for line in hidden - visible
+                  if len(line) >= 25 and not line.startswith("#"))
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_hidden_tests_reach_no_student_artefact(chapter, built_site):
+    lines = hidden_test_lines(chapter)
+    assert lines, f"{chapter} has no hidden tests"
+    artefacts = [ROOT / folder / f"{chapter}.ipynb" for folder in ("exercises", "solutions",
+                                                                     "book")]
+    artefacts += [built_site / "book" / f"{chapter}.html"]
+    artefacts += list(built_site.glob(f"_downloads/*/{chapter}.ipynb"))
+    artefacts += list(built_site.glob(f"_sources/book/{chapter}*"))
+    for path in artefacts:
+        text = path.read_text(encoding="utf-8")
+        assert "HIDDEN TESTS" not in text, f"hidden-test markers in {path}"
+        raw = [line for line in lines if line in text or
+               line.replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&") in text]
+        assert not raw, f"hidden test code in {path}: {raw[:3]}"
+
+
+def test_parallel_grading_gives_the_same_scores_as_serial_nbgrader(graded_course,
+                                                                   tmp_path_factory):
+    chapter = CHAPTERS[min(1, len(CHAPTERS) - 1)]
+    serial = make_course(tmp_path_factory.mktemp("serial"), [chapter])
+    nbgrader(serial, "autograde", chapter, "--force", timeout=1800)
+    for student in SUBMISSIONS:
+        assert notebook_grades(serial, chapter, student) == notebook_grades(
+            graded_course, chapter, student), f"{student}: serial and parallel grades differ"
+
+
+def test_grading_command_explains_bad_arguments(tmp_path):
+    env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable),
+                                                 os.environ.get("PATH", "")]))
+    result = subprocess.run([sys.executable, "-m", "nnbook.grade", "01-notation", "--course",
+                             str(tmp_path)], capture_output=True, text=True, env=env)
+    assert result.returncode == 2
+    assert re.search(r"is not an nbgrader course \(no nbgrader_config.py\)", result.stderr)
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    result = subprocess.run([sys.executable, "-m", "nnbook.grade", "01-notation", "--course",
+                             str(tmp_path)], capture_output=True, text=True, env=env)
+    assert result.returncode == 2 and "no submissions for '01-notation'" in result.stderr
