@@ -6,11 +6,16 @@ c.CourseDirectory.course_id = "backprop-book"
 # One assignment per chapter; its source is source/<chapter>/<chapter>.ipynb. The course root
 # is the folder you run nbgrader in (this one); the gradebook is gradebook.db here.
 
-# Example roster: replace with your class (or use `nbgrader db student import roster.csv`).
+# Example roster: replace with your class, or import a CSV like roster.example.csv with
+# `nbgrader db student import roster.csv`.
 c.CourseDirectory.db_students = [
     {"id": "ada", "first_name": "Ada", "last_name": "Lovelace"},
     {"id": "alan", "first_name": "Alan", "last_name": "Turing"},
 ]
+
+# With JupyterHub, releasing and collecting go through nbgrader's exchange folder, which must
+# exist and be writable by everyone (see the instructor guide):
+# c.Exchange.root = "/srv/nbgrader/exchange"
 
 # A cell that runs longer than this is stopped and counts as failed; the rest still runs.
 c.ExecutePreprocessor.timeout = 60
