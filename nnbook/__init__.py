@@ -3,6 +3,7 @@
 - :mod:`nnbook.example`  the example network's data and weights (chapters 2-6)
 - :mod:`nnbook.diagrams` network diagrams drawn by code
 - :mod:`nnbook.checks`   friendly checks used by the exercises
+- :mod:`nnbook.mnist`    the MNIST files: reading, checking, downloading; the chapter's data
 - :mod:`nnbook.generate` regenerates exercises, solutions and book pages from the sources
 """
 

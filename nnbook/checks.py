@@ -10,12 +10,13 @@ that replaces numpy's comparison helpers cannot make these checks pass.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 
 import numpy as np
 
-__all__ = ["CheckFailed", "answer", "call", "close", "equal", "passed"]
+__all__ = ["CheckFailed", "answer", "call", "close", "equal", "off_limits", "passed"]
 
 
 class CheckFailed(AssertionError):
@@ -111,7 +112,27 @@ def _index(flat_position: int, shape: tuple[int, ...]) -> str:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+    return f"{x + 0.0:.6g}"  # + 0.0 prints -0.0 as 0
+
+
+def _common_factor(pairs: list[tuple[float, float]]) -> float | None:
+    """The factor c when every got equals c * expected, else None.
+
+    Reported only when it is telling: several entries share it, or it is a round factor such as
+    10, 1/2 or -1 (a forgotten 1/n, 1/2 or sign), not the ratio of two unrelated numbers.
+    """
+    ratios = [g / e for g, e in pairs if e != 0 and not math.isnan(g)]
+    if len(ratios) != len(pairs) or not ratios:
+        return None
+    c = ratios[0]
+    if c == 0 or math.isinf(c) or abs(c - 1) <= 1e-3:
+        return None
+    if any(abs(r - c) > 1e-4 * abs(c) for r in ratios):
+        return None
+    whole = abs(c) if abs(c) >= 1 else 1 / abs(c)
+    if len(ratios) >= 2 or abs(whole - round(whole)) <= 1e-6 * whole:
+        return c
+    return None
 
 
 def close(name: str, got, expected, *, where: str | None = None,
@@ -135,7 +156,12 @@ def close(name: str, got, expected, *, where: str | None = None,
         message = f"{name}{_index(k, exp_arr.shape)}: expected {_fmt(e)}, got {_fmt(g)}"
         if len(wrong) > 1:
             message += f" ({len(wrong)} of {exp_arr.size} entries are wrong)"
-        _fail(message + ".", where)
+        message += "."
+        factor = _common_factor([(g, e) for _, g, e in wrong])
+        if factor is not None:
+            message += (f" Every wrong entry is {_fmt(factor)} times the expected value: is a "
+                        "factor such as 1/n, 1/2 or a sign missing or extra?")
+        _fail(message, where)
 
 
 def _plain(got, expected):
@@ -172,3 +198,31 @@ def equal(name: str, got, expected, *, where: str | None = None) -> None:
 def passed(message: str) -> None:
     """Print the line a learner sees when a check passes."""
     print(f"\u2714 {message}")
+
+
+
+def _refuse(*args, **kwargs):
+    # Runs with the globals of the module whose function it replaces: builtins only.
+    raise AssertionError("This exercise asks for your own code, but your answer calls the book's "
+                         "package (nnbook) for it instead. Write the computation yourself.")
+
+
+@contextlib.contextmanager
+def off_limits(module, *names: str):
+    """Within the block, the functions ``module.name`` fail when called.
+
+    Some exercises ask for a function the book's package also has (chapter 4's gradient check
+    is in ``nnbook.gradcheck``). A hidden test grades the learner's version inside this block,
+    so an answer that just calls the package's copy fails, with a message saying why. The code
+    of the functions is swapped, not the names, so aliases made by ``from ... import`` are
+    caught too; everything is restored afterwards.
+    """
+    functions = [getattr(module, name) for name in names]
+    saved = [function.__code__ for function in functions]
+    try:
+        for function in functions:
+            function.__code__ = _refuse.__code__
+        yield
+    finally:
+        for function, code in zip(functions, saved, strict=True):
+            function.__code__ = code

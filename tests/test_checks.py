@@ -24,6 +24,19 @@ def test_close_names_the_first_wrong_entry_and_counts_the_rest():
     assert "Where to look: the delta of layer 2" in message
 
 
+def test_close_points_out_a_missing_factor_and_prints_negative_zero_as_zero():
+    with pytest.raises(CheckFailed) as failure:
+        checks.close("dW3", [[0.0], [-13.7244]], [[0.0], [-1.37244]])
+    assert "expected -1.37244, got -13.7244." in str(failure.value)
+    assert "10 times the expected value" in str(failure.value)
+    with pytest.raises(CheckFailed) as failure:
+        checks.close("dJ_dw", -0.0, -2.77298)
+    assert "got 0." in str(failure.value) and "times" not in str(failure.value)
+    with pytest.raises(CheckFailed) as failure:  # the ratio of unrelated numbers is no clue
+        checks.close("z3", 0.0123, 0.0017178)
+    assert "times" not in str(failure.value)
+
+
 def test_close_reports_shape_mismatch():
     with pytest.raises(CheckFailed, match=r"Z1 has shape \(3,\), expected shape \(1, 3\)"):
         checks.close("Z1", [1, 2, 3], [[1, 2, 3]])
@@ -80,3 +93,19 @@ def test_answer_and_call_explain_missing_and_unfinished_work(monkeypatch):
 
 def test_a_failed_check_is_an_assertion_error_for_nbgrader():
     assert issubclass(CheckFailed, AssertionError)
+
+
+def test_off_limits_makes_the_package_copy_fail_and_restores_it():
+    from nnbook import gradcheck
+    from nnbook.gradcheck import relative_error as alias
+
+    def learners_answer(a, b):  # delegates to the package
+        return alias(a, b)
+
+    with checks.off_limits(gradcheck, "relative_error", "verdict"):
+        with pytest.raises(AssertionError, match="calls the book's package"):
+            learners_answer(np.ones(2), np.ones(2))
+        with pytest.raises(AssertionError, match="your own code"):
+            gradcheck.verdict(0.5)
+    assert learners_answer(np.ones(2), np.ones(2)) == 0.0
+    assert gradcheck.verdict(0.5) == "wrong"
