@@ -17,7 +17,9 @@ Two recipes, as in the chapter:
 
 For each recipe and batch size both frameworks start from the same initial weights (drawn by
 NumPy from ``--seed``), see the same mini-batches in the same order, and run the same number of
-epochs with the same learning rate, so their accuracies agree to within float32 rounding.
+epochs with the same learning rate, so the two trainings differ only by float32 rounding.
+Training amplifies rounding, though, so their test accuracies can still differ by a few
+images, by how much depending on the processor and the libraries' builds.
 An epoch's time covers shuffling and the updates, not the evaluation. Each configuration is
 trained ``--repeats`` times; the median epoch is reported. All NumPy runs come before the first
 PyTorch run, so that PyTorch's idle threads cannot slow NumPy down.

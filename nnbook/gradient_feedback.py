@@ -11,6 +11,10 @@ look at, for example::
     dW2 disagrees with the numerical gradient (max relative error 0.48): check the delta of
     layer 2, the activation derivative: ...
 
+:func:`gradient_table` shows the same comparison as a table, one row per gradient with the
+wrong ones marked, and never raises: it is for looking, not for grading. The messages describe
+the equations to look at in words; they never spell out the code of an answer.
+
 Nothing here computes a gradient: the module only compares and explains, so it holds no
 solution to an exercise.
 """
@@ -27,7 +31,8 @@ import numpy as np
 from nnbook.checks import CheckFailed
 from nnbook.gradcheck import WRONG, relative_error, verdict
 
-__all__ = ["Comparison", "check_gradients", "compare_gradients", "max_relative_error"]
+__all__ = ["Comparison", "check_gradients", "compare_gradients", "gradient_table",
+           "max_relative_error"]
 
 _KEY = re.compile(r"^d([Wb])(\d+)$")
 
@@ -102,9 +107,9 @@ def _as_array(name: str, value, expected_shape: tuple[int, ...], where: str | No
                    f"{expected_shape}: every gradient has the shape of its parameter.")
         layer = _layer(name)
         if name.startswith("dW") and array.shape == expected_shape[::-1]:
-            message += (f" Yours is transposed: dW{layer} = x{layer - 1}.T @ delta{layer} has "
-                        f"one row per neuron of layer {layer - 1} and one column per neuron of "
-                        f"layer {layer}.")
+            message += (f" Yours is transposed: dW{layer}, like W{layer}, has one row per "
+                        f"neuron of layer {layer - 1} and one column per neuron of layer "
+                        f"{layer}.")
         elif name.startswith("db") and array.size == int(np.prod(expected_shape)):
             message += (f" Sum delta{layer} over the samples with axis=0 and keepdims=True "
                         "to keep it a row.")
@@ -166,19 +171,20 @@ def _hint(name: str, wrong: set[str], top: int) -> str:
     weight_wrong = f"dW{layer}" in wrong
     bias_wrong = f"db{layer}" in wrong
     if weight_wrong and not bias_wrong:
-        return (f"db{layer} is right, so delta{layer} is right: check dW{layer} = "
-                f"x{layer - 1}.T @ delta{layer}, with the neurons x{layer - 1} of layer "
-                f"{layer - 1} (not the receptors z{layer - 1}), transposed")
+        return (f"db{layer} is right, so delta{layer} is right: check dW{layer}, the product "
+                f"of the neurons x{layer - 1} of layer {layer - 1} (not the receptors "
+                f"z{layer - 1}), transposed, with delta{layer}")
     if bias_wrong and not weight_wrong:
         return (f"dW{layer} is right, so delta{layer} is right: check db{layer}, the sum of "
-                f"delta{layer} over the samples (axis=0, keepdims=True)")
+                f"delta{layer} over the samples (the rows), kept as a row with one number per "
+                f"neuron of layer {layer}")
     if layer == top:
         return (f"check the delta of the output layer {layer}: the cost's derivative at "
                 f"x{layer} times the derivative of the output activation at z{layer}")
-    return (f"check the delta of layer {layer}, the activation derivative: delta{layer} = "
-            f"(delta{layer + 1} @ W{layer + 1}.T) * a'(z{layer}), with the weights of layer "
-            f"{layer + 1} transposed and the activation derivative of layer {layer} (self.a"
-            f"[{layer}]) evaluated at the receptors z{layer}")
+    return (f"check the delta of layer {layer}, the activation derivative: delta{layer} "
+            f"comes from delta{layer + 1} through the weights of layer {layer + 1}, transposed, "
+            f"and is then multiplied, entry by entry, by the derivative of layer {layer}'s own "
+            f"activation (self.a[{layer}]) at its receptors z{layer}")
 
 
 def check_gradients(analytic, numerical: Mapping, *, where: str | None = None,
@@ -224,3 +230,59 @@ def check_gradients(analytic, numerical: Mapping, *, where: str | None = None,
         message += f"\n    The gradients of the layers above agree ({above})."
     _fail(message, where)
     return comparisons  # not reached
+
+
+def gradient_table(analytic, numerical: Mapping, *, tolerance: float = WRONG) -> str:
+    """Every gradient's relative error as a table, output layer first, the wrong ones marked.
+
+    For display, not for grading: unlike :func:`check_gradients` it never raises because a
+    gradient is wrong. A gradient that is missing, has the wrong shape or is not made of numbers
+    gets a row that says so. A line after the table names the first wrong gradient, where
+    backpropagation goes wrong (a wrong delta spoils every layer below it).
+    """
+    order = _order(numerical)
+    if not isinstance(analytic, Mapping):
+        return (f"backward_pass returned {type(analytic).__name__}, not a dictionary of "
+                "gradients" + (" (is `return derivatives` still there?)" if analytic is None
+                               else "") + ".")
+    lines = [f"{'gradient':<10}{'relative error':>15}   verdict"]
+    wrong = []
+    for name in order:
+        expected_shape = np.shape(numerical[name])
+        problem = None
+        if name not in analytic:
+            problem = "missing from the dictionary"
+        else:
+            try:
+                array = np.array(analytic[name], dtype=float)
+            except (TypeError, ValueError):
+                problem = "not an array of numbers"
+            else:
+                if array.shape != expected_shape:
+                    problem = f"shape {array.shape}, expected {expected_shape}"
+        if problem is not None:
+            wrong.append(name)
+            lines.append(f"{name:<10}{'-':>15}   \u2718 {problem}")
+            continue
+        error = relative_error(array, numerical[name])
+        if not error <= tolerance:  # nan counts as wrong
+            wrong.append(name)
+            mark = "\u2718 wrong"
+        else:
+            mark = "\u2714 right" if verdict(error) == "right" else "? suspicious"
+        lines.append(f"{name:<10}{error:>15.1e}   {mark}")
+    if not wrong:
+        if all(line.endswith("right") for line in lines[1:]):
+            lines.append("Every gradient agrees with its numerical estimate.")
+        else:
+            lines.append("No gradient is wrong, but ? marks one that agrees less closely than "
+                         "expected: a receptor of a ReLU close to its kink at 0 can do that.")
+        return "\n".join(lines)
+    first = wrong[0]
+    layer, top = _layer(first), max(_layer(name) for name in order)
+    summary = (f"\u2718 marks the gradients that disagree with the numerical ones. The first, "
+               f"{first}, is where your backpropagation goes wrong")
+    if layer < top:
+        summary += f": the gradients of the layer{'s' * (top - layer > 1)} above it agree"
+    lines.append(summary + ".")
+    return "\n".join(lines)

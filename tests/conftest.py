@@ -45,9 +45,14 @@ PARTLY_RIGHT = {
     "04-delta-recursion": ({"backward": ("Delta3 = (X3 - Y) * 1.0",
                                          "Delta3 = (X3 - Y) / n * 1.0")}, 9),
     "05-nn-class": ({"relu": None, "backward_pass": (")\n", ") * slope\n")}, 11),
-    "06-pytorch": ({"train_torch": ("loss = loss_fn(model(X), Y)\n",
-                                   "loss = loss_fn(model(X), Y) / 2\n")}, 9),
-    "07-mnist": ({"accuracy": None, "cross_entropy": ("1e-12)))\n", "1e-12))) / n\n")}, 11),
+    # A ReLU on the output layer of forward_torch costs Exercise 12 only, not 13 that uses it.
+    "06-pytorch": ({"forward_torch": ("A = torch.relu(Z)\n",
+                                     "A = torch.relu(Z) if l < L else Z\n"),
+                    "train_torch": ("loss = loss_fn(model(X), Y)\n",
+                                    "loss = loss_fn(model(X), Y) / 2\n")}, 7),
+    # An output_delta without / n costs Exercise 18 only, not 19 (b) and (c) that use it.
+    "07-mnist": ({"accuracy": None, "cross_entropy": ("1e-12)))\n", "1e-12))) / n\n"),
+                  "output_delta": ("(Y_hat - T)\n", "(Y_hat - T) / Y_hat.shape[0]\n")}, 9),
 }
 
 

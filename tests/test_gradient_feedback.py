@@ -7,7 +7,12 @@ import pytest
 
 from nnbook.checks import CheckFailed
 from nnbook.gradcheck import numerical_gradients
-from nnbook.gradient_feedback import check_gradients, compare_gradients, max_relative_error
+from nnbook.gradient_feedback import (
+    check_gradients,
+    compare_gradients,
+    gradient_table,
+    max_relative_error,
+)
 
 
 def _network(seed=0, dims=(3, 5, 4, 2), n=6):
@@ -85,7 +90,7 @@ def test_a_wrong_weight_gradient_with_a_right_bias_gradient_points_at_dw():
     analytic["dW3"] = analytic["dW3"] * 1.5
     message = _message(analytic, numerical)
     assert message.startswith("dW3 disagrees")
-    assert "db3 is right, so delta3 is right: check dW3 = x2.T @ delta3" in message
+    assert "db3 is right, so delta3 is right: check dW3, the product of the neurons x2" in message
     assert "1.5 times the numerical gradient" in message
 
 
@@ -140,3 +145,47 @@ def test_max_relative_error_ignores_rounding_noise_in_near_zero_entries():
 def test_gradient_names_must_look_like_backward_pass_keys():
     with pytest.raises(ValueError, match="dW2"):
         check_gradients({}, {"W2": np.zeros(2)})
+
+
+def test_hints_describe_the_equations_without_spelling_out_code():
+    analytic, numerical, _ = _network()
+    for wrong in ({"dW3": analytic["dW3"] * 1.5},
+                  {name: analytic[name] * 1.7 + 0.01 for name in ("dW2", "db2", "dW1", "db1")},
+                  {"db1": analytic["db1"] + 0.3}, {"dW1": analytic["dW1"].T}):
+        message = _message(dict(analytic, **wrong), numerical)
+        assert ".T @" not in message and " @ W" not in message, message
+
+
+def test_the_table_lists_every_gradient_and_says_when_all_agree():
+    analytic, numerical, _ = _network()
+    table = gradient_table(analytic, numerical).splitlines()
+    assert table[0].split()[0] == "gradient"
+    assert [line.split()[0] for line in table[1:7]] == ["dW3", "db3", "dW2", "db2", "dW1", "db1"]
+    assert all(line.endswith("\u2714 right") for line in table[1:7])
+    assert table[7] == "Every gradient agrees with its numerical estimate."
+
+
+def test_the_table_marks_wrong_rows_and_never_raises():
+    analytic, numerical, _ = _network()
+    # A wrong delta in layer 2: dW2 and everything below it is wrong, dW3 and db3 are right.
+    for name in ("dW2", "db2", "dW1", "db1"):
+        analytic[name] = analytic[name] * 1.7 + 0.01
+    table = gradient_table(analytic, numerical).splitlines()
+    marks = {line.split()[0]: line.split()[-1] for line in table[1:7]}
+    assert marks == {"dW3": "right", "db3": "right", "dW2": "wrong", "db2": "wrong",
+                     "dW1": "wrong", "db1": "wrong"}
+    assert "The first, dW2, is where your backpropagation goes wrong" in table[-1]
+    assert "the gradients of the layer above it agree" in table[-1]
+
+
+def test_the_table_explains_missing_misshapen_and_broken_gradients():
+    analytic, numerical, _ = _network()
+    del analytic["db2"]
+    analytic["dW1"] = analytic["dW1"].T
+    analytic["db1"] = analytic["db1"] * np.nan
+    text = gradient_table(analytic, numerical)
+    assert "db2" in text and "missing from the dictionary" in text
+    assert "shape (5, 3), expected (3, 5)" in text
+    assert "db1" in text and "nan" in text
+    assert "The first, db2," in text
+    assert "not a dictionary of gradients" in gradient_table(None, numerical)
