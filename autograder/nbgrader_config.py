@@ -6,12 +6,9 @@ c.CourseDirectory.course_id = "backprop-book"
 # One assignment per chapter; its source is source/<chapter>/<chapter>.ipynb. The course root
 # is the folder you run nbgrader in (this one); the gradebook is gradebook.db here.
 
-# Example roster: replace with your class, or import a CSV like roster.example.csv with
-# `nbgrader db student import roster.csv`.
-c.CourseDirectory.db_students = [
-    {"id": "ada", "first_name": "Ada", "last_name": "Lovelace"},
-    {"id": "alan", "first_name": "Alan", "last_name": "Turing"},
-]
+# The class list lives in the gradebook (gradebook.db), not in this file: import it with
+# `nbgrader db student import roster.csv` (the format of roster.example.csv) or add students
+# one by one with `nbgrader db student add ID --first-name=... --last-name=...`.
 
 # With JupyterHub, releasing and collecting go through nbgrader's exchange folder, which must
 # exist and be writable by everyone (see the instructor guide):

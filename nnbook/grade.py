@@ -4,9 +4,9 @@
     python -m nnbook.grade 02-forward-pass            # one chapter
     python -m nnbook.grade --all --jobs 4             # every chapter with submissions
 
-nbgrader grades one notebook after another. This command splits the submissions of each
-assignment into ``--jobs`` groups and runs one ``nbgrader autograde`` per group at the same
-time (bounded: never more than ``--jobs`` at once), so the gradebook ends up exactly as serial
+nbgrader grades one notebook after another. This command splits the submissions into groups
+of students and runs one ``nbgrader autograde`` per group, ``--jobs`` of them at a time (the
+next group starts as soon as one finishes), so the gradebook ends up exactly as serial
 ``nbgrader autograde`` would leave it. A submission that fails to grade is retried on its own
 and reported; it never stops the others. Then ``nbgrader generate_feedback`` runs the same way,
 and ``nbgrader export`` writes the CSV.
@@ -45,6 +45,12 @@ def assignments_with_submissions(course: Path) -> list[str]:
         return []
     return sorted({a.name for s in folder.iterdir() if s.is_dir() for a in s.iterdir()
                    if a.is_dir()})
+
+
+#: Groups of students per grading process. More, smaller groups balance the load: a group that
+#: happens to be slow (a submission looping until the cell timeout) holds up one process for
+#: less time while the others take the remaining groups; each group costs one nbgrader start.
+GROUPS_PER_JOB = 4
 
 
 def split(students: list[str], groups: int) -> list[list[str]]:
@@ -93,7 +99,8 @@ def run_step(course: Path, step: str, assignments: list[str], jobs: int, log: Pa
         patterns = ["*"]
     else:
         patterns = list(assignments)
-    tasks = [Task(step, p, group) for p in patterns for group in split(everyone[p], jobs)]
+    tasks = [Task(step, p, group) for p in patterns
+             for group in split(everyone[p], jobs * GROUPS_PER_JOB)]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(lambda t: run(nbgrader_command(t, everyone[t.assignment]), course, log),
                       tasks))

@@ -129,7 +129,7 @@ SUBMISSIONS = {
 }
 
 #: Seconds a cell may run while the tests grade (the course's own setting is longer).
-TEST_CELL_TIMEOUT = 20
+TEST_CELL_TIMEOUT = 10
 
 
 def make_course(where: Path, chapters: list[str]) -> Path:
