@@ -118,6 +118,17 @@ def test_every_page_renders_cleanly(built_site, site, browser):
         text = browser.execute_script("return document.body.innerText")
         if "\\(" in text or "\\[" in text or "$$" in text:
             problems.append(f"{page}: raw TeX left in the text (math not rendered)")
+        # A lone $ in the prose (code and rendered formulas aside) is math MyST did not parse.
+        prose = browser.execute_script(
+            "const main = document.querySelector('main') || document.body;"
+            "const copy = main.cloneNode(true);"
+            "copy.querySelectorAll('pre, code, mjx-container, script, style, .highlight, "
+            ".cell_output').forEach(e => e.remove());"
+            "return copy.textContent")
+        if "$" in prose:
+            at = prose.index("$")
+            problems.append(f"{page}: a $ left in the text, math not parsed: "
+                            f"...{' '.join(prose[max(0, at - 60):at + 60].split())}...")
         has_math = browser.execute_script(
             "return document.querySelectorAll('.math, span.math, div.math').length")
         rendered = browser.execute_script(
