@@ -109,3 +109,18 @@ def test_off_limits_makes_the_package_copy_fail_and_restores_it():
             gradcheck.verdict(0.5)
     assert learners_answer(np.ones(2), np.ones(2)) == 0.0
     assert gradcheck.verdict(0.5) == "wrong"
+
+
+def test_replaced_swaps_notebook_names_and_puts_them_back():
+    import __main__
+
+    namespace = vars(__main__)
+    namespace["_learners_helper"] = lambda: "learner's"
+    try:
+        with checks.replaced(_learners_helper=lambda: "reference", _missing_before=len):
+            assert namespace["_learners_helper"]() == "reference"
+            assert namespace["_missing_before"] is len
+        assert namespace["_learners_helper"]() == "learner's"
+        assert "_missing_before" not in namespace
+    finally:
+        namespace.pop("_learners_helper", None)
