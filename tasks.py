@@ -2,6 +2,9 @@
 """The book's two commands (see README.md). Standard library only, so it runs anywhere.
 
     python3 tasks.py build     build the website into _build/html
+    python3 tasks.py build --course-edition
+                               build it without solutions (and their outputs), to publish
+                               while a term runs, into _build/course-edition/_build/html
     python3 tasks.py test      run every test (what CI runs)
 
 Both create ./.venv and install requirements.txt into it on first use, and again whenever
@@ -24,12 +27,16 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / "python"
 BUILD_COMMAND = [str(BIN / "jupyter-book"), "build", str(ROOT), "--warningiserror",
                  "--nitpick", "--keep-going"]
+#: Where the course edition goes (Jupyter Book puts the HTML in its _build/html).
+COURSE_EDITION = ROOT / "_build" / "course-edition"
 
 
-def run(command: list[str]) -> None:
-    print("+", " ".join(str(part) for part in command), flush=True)
+def run(command: list[str], **environment: str) -> None:
+    print("+", " ".join([*(f"{k}={v}" for k, v in environment.items()),
+                         *(str(part) for part in command)]), flush=True)
     # The environment's programs first on PATH: nbgrader and Jupyter start some by name.
-    env = dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    env = dict(os.environ, PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
+               **environment)
     result = subprocess.run(command, cwd=ROOT, env=env)
     if result.returncode:
         sys.exit(result.returncode)
@@ -57,7 +64,16 @@ def ensure_environment() -> None:
 
 
 def build() -> None:
+    options = sys.argv[2:]
+    if options not in ([], ["--course-edition"]):
+        sys.exit(__doc__)
     ensure_environment()
+    if options:
+        # The same pages without the solutions and their outputs (see nnbook/sphinx_site.py).
+        run([*BUILD_COMMAND, "--path-output", str(COURSE_EDITION)], NNBOOK_COURSE_EDITION="1")
+        html = COURSE_EDITION / "_build" / "html"
+        print(f"\nThe course edition (no solutions) is in {html}; publish that folder.")
+        return
     run(BUILD_COMMAND)
     print(f"\nThe website is in {ROOT / '_build' / 'html'}; open "
           f"{ROOT / '_build' / 'html' / 'index.html'} in a browser.")

@@ -15,16 +15,18 @@ c.CourseDirectory.course_id = "backprop-book"
 # c.Exchange.root = "/srv/nbgrader/exchange"
 
 # A cell that runs longer than this is stopped and counts as failed; the rest still runs.
-c.ExecutePreprocessor.timeout = 60
-c.ExecutePreprocessor.interrupt_on_timeout = True
+c.GradeInSandbox.timeout = 60
+c.GradeInSandbox.interrupt_on_timeout = True
 
 # The stub that replaces each solution in the released notebooks.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# Grading a whole class safely (nnbook/grading.py): deleted check cells come back, a submission
-# that kills its kernel still gets graded, huge outputs are cut, and the feedback students get
-# shows neither the hidden tests nor tracebacks quoting them.
+# Grading a whole class safely (nnbook/grader/): every kernel runs in a bubblewrap sandbox that
+# sees only a scratch copy of the student's folder; each graded cell is judged outside it by the
+# chapter's hidden tests in hidden_tests/<chapter>.py (never released, never in a notebook);
+# deleted check cells come back, a copy-pasted check cell does not spoil the notebook, a kernel
+# that dies costs one cell, huge outputs are cut, and feedback carries no student HTML or script.
 from nbconvert.preprocessors import (  # noqa: E402
     ClearMetadataPreprocessor,
     CSSHTMLHeaderPreprocessor,
@@ -33,7 +35,6 @@ from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
     ClearOutput,
-    DeduplicateIds,
     GetGrades,
     IgnorePattern,
     LimitOutput,
@@ -42,20 +43,33 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveAutoGrades,
 )
 
-from nnbook.grading import (  # noqa: E402
-    HideHiddenTests,
+from nnbook.grader.preprocessors import (  # noqa: E402
+    FixGradeIds,
+    GradeInSandbox,
     LimitOutputSize,
-    ResilientExecute,
     RestoreDeletedCells,
+    SanitizeFeedback,
 )
 
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, OverwriteKernelspec, RestoreDeletedCells, OverwriteCells,
+    ClearOutput, FixGradeIds, OverwriteKernelspec, RestoreDeletedCells, OverwriteCells,
     CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    ResilientExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
+    GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
+c.HTMLExporter.sanitize_html = True
 c.LimitOutputSize.max_chars = 20_000
+
+# The sandbox of each submission's kernel (nnbook/grader/sandbox.py). Raise a limit if an honest
+# notebook hits it; python -m nnbook.grade --unsafe-no-sandbox switches the sandbox off.
+c.SandboxedKernelManager.memory_mb = 4096  # memory one kernel may use
+c.SandboxedKernelManager.max_processes = 64  # processes and threads
+c.SandboxedKernelManager.max_file_mb = 64  # the largest file it may write
+c.SandboxedKernelManager.cpu_seconds = 900  # CPU time in all
+c.SandboxedKernelManager.disk_mb = 256  # its scratch folder, and each of /tmp and HOME
+# One call of a learner's function from a hidden test, and a whole notebook, grading included.
+c.GradeInSandbox.call_timeout = 10
+c.GradeInSandbox.submission_timeout = 900

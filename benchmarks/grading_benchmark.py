@@ -5,9 +5,10 @@
 
 Two identical copies of the course get the same class: a third of the students hand in the
 solution, a third the untouched release, a third the release with the first exercise solved.
-One copy is graded by nbgrader, notebook after notebook; the other by ``nnbook.grade`` with
-``--jobs`` processes. It prints the seconds of each (autograde, then feedback), their ratio,
-and checks that both gradebooks hold the same scores.
+One copy is graded by nbgrader, notebook after notebook, without the sandbox (the baseline);
+the other by ``nnbook.grade`` with ``--jobs`` processes, each kernel in its sandbox. It prints
+the seconds of each (autograde, then feedback), their ratio, and checks that both gradebooks
+hold the same scores.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from nbgrader.api import Gradebook
 from nnbook import generate, grade
 
 ROOT = Path(__file__).resolve().parent.parent
+UNSANDBOXED = "--SandboxedKernelManager.sandbox=False"
 
 
 def nbgrader(course: Path, *args: str) -> None:
@@ -53,6 +55,7 @@ def make_course(where: Path, chapters: list[str], students: int) -> Path:
     where.mkdir()
     shutil.copy(ROOT / "autograder" / "nbgrader_config.py", where)
     shutil.copytree(ROOT / "autograder" / "source", where / "source")
+    shutil.copytree(ROOT / "autograder" / "hidden_tests", where / "hidden_tests")
     for chapter in chapters:
         nbgrader(where, "generate_assignment", chapter, "--force")
         release = nbformat.read(where / "release" / chapter / f"{chapter}.ipynb", as_version=4)
@@ -88,11 +91,11 @@ def main() -> int:
 
         started = time.perf_counter()
         for chapter in chapters:
-            nbgrader(serial, "autograde", chapter, "--force")
+            nbgrader(serial, "autograde", chapter, "--force", UNSANDBOXED)
         serial_grade = time.perf_counter() - started
         started = time.perf_counter()
         for chapter in chapters:
-            nbgrader(serial, "generate_feedback", chapter, "--force")
+            nbgrader(serial, "generate_feedback", chapter, "--force", UNSANDBOXED)
         serial_feedback = time.perf_counter() - started
 
         log = parallel / "grading.log"

@@ -10,13 +10,12 @@ that replaces numpy's comparison helpers cannot make these checks pass.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 
 import numpy as np
 
-__all__ = ["CheckFailed", "answer", "call", "close", "equal", "off_limits", "passed", "replaced"]
+__all__ = ["CheckFailed", "answer", "call", "close", "equal", "passed"]
 
 
 class CheckFailed(AssertionError):
@@ -198,54 +197,3 @@ def equal(name: str, got, expected, *, where: str | None = None) -> None:
 def passed(message: str) -> None:
     """Print the line a learner sees when a check passes."""
     print(f"\u2714 {message}")
-
-
-
-def _refuse(*args, **kwargs):
-    # Runs with the globals of the module whose function it replaces: builtins only.
-    raise AssertionError("This exercise asks for your own code, but your answer calls the book's "
-                         "package (nnbook) for it instead. Write the computation yourself.")
-
-
-@contextlib.contextmanager
-def off_limits(module, *names: str):
-    """Within the block, the functions ``module.name`` fail when called.
-
-    Some exercises ask for a function the book's package also has (chapter 4's gradient check
-    is in ``nnbook.gradcheck``). A hidden test grades the learner's version inside this block,
-    so an answer that just calls the package's copy fails, with a message saying why. The code
-    of the functions is swapped, not the names, so aliases made by ``from ... import`` are
-    caught too; everything is restored afterwards.
-    """
-    functions = [getattr(module, name) for name in names]
-    saved = [function.__code__ for function in functions]
-    try:
-        for function in functions:
-            function.__code__ = _refuse.__code__
-        yield
-    finally:
-        for function, code in zip(functions, saved, strict=True):
-            function.__code__ = code
-
-
-@contextlib.contextmanager
-def replaced(**functions):
-    """Within the block, the notebook's names refer to ``functions`` instead of the learner's.
-
-    A hidden test grades one function on its own: while it runs, the helpers that function
-    calls (say ``softmax``) are correct reference versions, so a mistake in a helper costs the
-    helper's exercise only. The learner's own versions are put back afterwards.
-    """
-    import __main__
-
-    namespace = vars(__main__)
-    saved = {name: namespace[name] for name in functions if name in namespace}
-    namespace.update(functions)
-    try:
-        yield
-    finally:
-        for name in functions:
-            if name in saved:
-                namespace[name] = saved[name]
-            else:
-                namespace.pop(name, None)

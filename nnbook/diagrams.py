@@ -35,21 +35,104 @@ COMPUTED = SECOND_HIGHLIGHT
 #: Parts of a network that carry nothing backwards (a delta of zero).
 FADED = "#d5dae0"
 
-_LAYER_GAP = 3.2
+_LAYER_GAP = 3.25
 _NEURON_GAP = 1.35
-_RADIUS = 0.36
-_BOX_W, _BOX_H = 0.72, 0.56
-_BOX_OFFSET = 1.05  # distance from a receptor box centre to its neuron centre
+_RADIUS = 0.38
+_BOX_W, _BOX_H = 0.9, 0.6
+_BOX_OFFSET = 1.12  # distance from a receptor box centre to its neuron centre
+#: Inches per unit of the drawing: the figure is exactly as large as what it shows.
+_INCHES_PER_UNIT = 0.72
+
+#: Font sizes (points) of the drawings. At the width a figure is shown in the book's column
+#: the smallest of them is still about the size of the text around it (see FIGURE_DPI).
+FONT = {"neuron": 15, "receptor": 14, "value": 13, "long_value": 12, "layer": 12.5,
+        "cost": 17, "weight": 15, "derivative": 12, "legend": 13, "caption": 14,
+        "symbol": 12.5, "title": 15}
+
+#: Figures are drawn at twice the resolution at which they are shown (``width`` in the
+#: output's metadata), so that they stay sharp on high-resolution screens and when zoomed.
+DISPLAY_DPI = 100
+FIGURE_DPI = 2 * DISPLAY_DPI
 
 
-def _figure_png(figure: Figure) -> bytes:
+def smallest_text_points(figure: Figure) -> float | None:
+    """The font size of the smallest text in ``figure`` (a label's base size, in points).
+
+    Sub- and superscripts of mathtext are drawn smaller than this, as in printed formulas.
+    """
+    from matplotlib.text import Text
+
+    sizes = [text.get_fontsize() for text in figure.findobj(Text)
+             if text.get_visible() and text.get_text().strip() and text.get_alpha() != 0]
+    return min(sizes) if sizes else None
+
+
+def figure_png(figure: Figure) -> tuple[bytes, dict]:
+    """``figure`` as a PNG at :data:`FIGURE_DPI`, and the metadata a notebook shows it with.
+
+    The metadata gives the size to show it at (half its pixels: sharp on high-resolution
+    screens) and, as ``smallest_text_px``, the size of its smallest text in the PNG's pixels,
+    from which the book's tests check that every figure is legible where it is shown.
+    """
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.05)
-    return buffer.getvalue()
+    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
+                   pad_inches=0.05)
+    png = _palette_png(buffer.getvalue())
+    width, height = (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big"))
+    scale = DISPLAY_DPI / FIGURE_DPI
+    metadata = {"width": round(width * scale), "height": round(height * scale)}
+    smallest = smallest_text_points(figure)
+    if smallest is not None:
+        metadata["smallest_text_px"] = round(smallest * FIGURE_DPI / 72, 2)
+    return png, metadata
+
+
+def _palette_png(png: bytes) -> bytes:
+    """The PNG with at most 256 colours: a third of the bytes, no visible difference for
+    flat drawings and plots on white (Pillow comes with matplotlib)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return png
+    image = Image.open(io.BytesIO(png))
+    if image.mode == "RGBA" and image.getchannel("A").getextrema()[0] == 255:
+        image = image.convert("RGB")
+    if image.mode != "RGB":
+        return png
+    buffer = io.BytesIO()
+    image.quantize(colors=256, dither=Image.Dither.NONE).save(buffer, format="PNG",
+                                                             optimize=True)
+    return buffer.getvalue() if buffer.tell() < len(png) else png
+
+
+def show(figure: Figure | None = None) -> None:
+    """Show a matplotlib figure in the notebook, as the book's figures are shown.
+
+    Use it instead of ``plt.show()``: the figure comes out sharp on high-resolution screens
+    (see :func:`figure_png`) and is shown once (a pyplot figure is closed afterwards).
+    Without an argument it shows pyplot's current figure.
+    """
+    import sys
+
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if figure is None:
+        if pyplot is None:
+            raise ValueError("show() without a figure shows pyplot's current figure, but "
+                             "pyplot was not imported; pass the figure.")
+        figure = pyplot.gcf()
+    try:
+        from IPython.display import display
+    except ImportError:  # plain Python: nowhere to show it
+        return
+    png, metadata = figure_png(figure)
+    display({"image/png": png, "text/plain": repr(figure)}, raw=True,
+            metadata={"image/png": metadata})
+    if pyplot is not None:
+        pyplot.close(figure)
 
 
 def enable_notebook_display() -> None:
-    """Let a notebook cell that returns a Figure show it as an image.
+    """Let a notebook cell that returns a Figure show it as an image (see :func:`figure_png`).
 
     pyplot arranges this when it is imported; figures made without pyplot (as here, so that no
     global figure state leaks between cells) need it said once.
@@ -60,7 +143,7 @@ def enable_notebook_display() -> None:
         return
     shell = get_ipython()
     if shell is not None and hasattr(shell, "display_formatter"):
-        shell.display_formatter.formatters["image/png"].for_type(Figure, _figure_png)
+        shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
 
 
 enable_notebook_display()
@@ -104,9 +187,7 @@ class NetworkDiagram:
         self.cost = cost
         self.L = len(self.layers) - 1
         tallest = max(self.layers)
-        width = 1.9 + 2.25 * (self.L + 1) + (1.4 if cost else 0.0)
-        height = 1.2 + 0.95 * tallest
-        self.figure = Figure(figsize=(width, height), dpi=100)
+        self.figure = Figure(figsize=(6, 3), dpi=DISPLAY_DPI)  # sized to the drawing below
         self.ax = self.figure.add_axes((0, 0, 1, 1))
         self.ax.set_axis_off()
         self.ax.set_aspect("equal")
@@ -120,12 +201,14 @@ class NetworkDiagram:
             self._draw_cost()
         self._draw_layer_names()
         if title:
-            self.ax.set_title(title, fontsize=12, pad=6)
+            self.ax.set_title(title, fontsize=FONT["title"], pad=6)
         left = -0.9
-        right = self.L * _LAYER_GAP + (2.3 if cost else 0.9)
+        right = self.L * _LAYER_GAP + (2.2 if cost else 0.9)
         top = (tallest - 1) * _NEURON_GAP / 2 + 0.9
         self.ax.set_xlim(left, right)
-        self.ax.set_ylim(-top - 0.5, top)
+        self.ax.set_ylim(-top - 0.6, top)
+        self.figure.set_size_inches((right - left) * _INCHES_PER_UNIT,
+                                    (2 * top + 0.6) * _INCHES_PER_UNIT)
         self.figure.diagram = self  # lets tests and chapters reach the drawing's parts
 
     # -- geometry ---------------------------------------------------------------------------
@@ -182,7 +265,7 @@ class NetworkDiagram:
                                          edgecolor="#33475b", lw=1.2, zorder=3))
                 label = math_label("x", layer, k) if node_labels else ""
                 self.neuron_text[(layer, k)] = self.ax.text(
-                    x, y, label, ha="center", va="center", fontsize=11, zorder=4)
+                    x, y, label, ha="center", va="center", fontsize=FONT["neuron"], zorder=4)
                 if layer >= 1 and self.receptors:
                     bx, by = self.receptor_xy(layer, k)
                     self.ax.add_patch(FancyBboxPatch(
@@ -194,16 +277,17 @@ class NetworkDiagram:
                     self._links[(layer, k)] = link
                     label = math_label("z", layer, k) if node_labels else ""
                     self.receptor_text[(layer, k)] = self.ax.text(
-                        bx, by, label, ha="center", va="center", fontsize=10, zorder=4)
+                        bx, by, label, ha="center", va="center", fontsize=FONT["receptor"],
+                        zorder=4)
 
     def _draw_cost(self) -> None:
-        cx = self.L * _LAYER_GAP + 1.6
+        cx = self.L * _LAYER_GAP + 1.5
         self.cost_xy = (cx, 0.0)
         self.ax.add_patch(FancyBboxPatch((cx - 0.4, -0.35), 0.8, 0.7,
                                          boxstyle="round,pad=0.02,rounding_size=0.1",
                                          facecolor="#e8e3f3", edgecolor="#5b4b8a", lw=1.3,
                                          zorder=3))
-        self.ax.text(cx, 0.0, "$J$", ha="center", va="center", fontsize=13, zorder=4)
+        self.ax.text(cx, 0.0, "$J$", ha="center", va="center", fontsize=FONT["cost"], zorder=4)
         for k in range(1, self.layers[-1] + 1):
             x, y = self.neuron_xy(self.L, k)
             (line,) = self.ax.plot([x + _RADIUS, cx - 0.4], [y, 0.0], color=EDGE_COLOR,
@@ -211,7 +295,7 @@ class NetworkDiagram:
             self._cost_links[k] = line
 
     def _draw_layer_names(self) -> None:
-        bottom = -(max(self.layers) - 1) * _NEURON_GAP / 2 - 0.85
+        bottom = -(max(self.layers) - 1) * _NEURON_GAP / 2 - 0.7
         for layer in range(self.L + 1):
             if layer == 0:
                 name = "input layer"
@@ -222,7 +306,7 @@ class NetworkDiagram:
             self.ax.text(layer * _LAYER_GAP - (_BOX_OFFSET / 2 if layer and self.receptors
                                                else 0.0),
                          bottom, f"{name}\n$l = {layer}$", ha="center", va="top",
-                         fontsize=9, color="#33475b")
+                         fontsize=FONT["layer"], color="#33475b", linespacing=1.3)
 
     # -- highlighting and values ------------------------------------------------------------
     def highlight_weight(self, layer: int, i: int, j: int, *, color: str = HIGHLIGHT,
@@ -238,7 +322,7 @@ class NetworkDiagram:
         if label:
             x = x0 + position * (x1 - x0)
             y = y0 + position * (y1 - y0)
-            self.ax.text(x, y + 0.12, label, ha="center", va="bottom", fontsize=11,
+            self.ax.text(x, y + 0.12, label, ha="center", va="bottom", fontsize=FONT["weight"],
                          color=color, zorder=5,
                          bbox=dict(boxstyle="round,pad=0.15", facecolor="white",
                                    edgecolor="none", alpha=0.85))
@@ -267,7 +351,7 @@ class NetworkDiagram:
     def _caption(self, text: str, color: str) -> None:
         top = (max(self.layers) - 1) * _NEURON_GAP / 2 + 0.55
         self.ax.text(self.L * _LAYER_GAP / 2, top, text, ha="center", va="bottom",
-                     fontsize=11, color=color)
+                     fontsize=FONT["caption"], color=color)
 
     def write_values(self, neurons: dict[int, Sequence[float]] | None = None,
                      receptors: dict[int, Sequence[float]] | None = None,
@@ -300,11 +384,11 @@ class NetworkDiagram:
             text = texts[(layer, k)]
             symbol = text.get_text()
             text.set_text(_number(value, decimals))
-            text.set_fontsize(9)
+            text.set_fontsize(FONT["value"] if len(text.get_text()) <= 5 else FONT["long_value"])
             x, y = where(layer, k)
             if symbol:
                 self.ax.text(x, y + half_height + 0.05, symbol, ha="center", va="bottom",
-                             fontsize=9, color="#33475b", zorder=4)
+                             fontsize=FONT["symbol"], color="#33475b", zorder=4)
 
     # -- chain-rule paths (chapter 3) -------------------------------------------------------
     def _check_paths_possible(self, what: str) -> None:
@@ -392,7 +476,8 @@ class NetworkDiagram:
             self._path[part] = part_color
         self.highlight_weight(layer, i, j, color=color, label=None)
         x, y, ha, va = _beside(*self.edge_points(layer, i, j), 0.3, above=True)
-        self.ax.text(x, y, math_label("w", layer, i, j), ha=ha, va=va, fontsize=13,
+        self.ax.text(x, y, math_label("w", layer, i, j), ha=ha, va=va,
+                     fontsize=FONT["weight"],
                      color=color, zorder=6,
                      bbox=dict(boxstyle="round,pad=0.1", facecolor="white", edgecolor="none",
                                alpha=0.9))
@@ -421,7 +506,7 @@ class NetworkDiagram:
     def _add_legend(self, handles, labels) -> None:
         top = self._grow_top(0.6)
         self.ax.legend(handles, labels, loc="lower center", ncol=len(handles), frameon=False,
-                       fontsize=12, handlelength=2.2, columnspacing=2.5,
+                       fontsize=FONT["legend"], handlelength=2.2, columnspacing=2.0,
                        bbox_to_anchor=(0.5, top - 0.05),
                        bbox_transform=blended_transform_factory(self.ax.transAxes,
                                                                 self.ax.transData))
@@ -463,7 +548,8 @@ class NetworkDiagram:
                 x, y, va = (x0 + x1) / 2, max(y0, y1) + _RADIUS + 0.06, "bottom"
             else:  # below the link to J, clear of the output neuron's gate label
                 x, y, va = (x0 + x1) / 2, min(y0, y1) - _RADIUS - 0.06, "top"
-            self.ax.text(x, y, f"${text}$", ha=ha, va=va, fontsize=12, color=color,
+            self.ax.text(x, y, f"${text}$", ha=ha, va=va, fontsize=FONT["derivative"],
+                         color=color,
                          zorder=6, bbox=dict(boxstyle="round,pad=0.12", facecolor="white",
                                              edgecolor=color, lw=0.6, alpha=0.95))
         return self
@@ -516,7 +602,7 @@ class NetworkDiagram:
             if values is not None:
                 text += f" = {_number(values[k - 1], decimals)}"
             self.ax.text(x, y - _RADIUS - 0.08, f"${text}$", ha="center", va="top",
-                         fontsize=12, color=color, zorder=6,
+                         fontsize=FONT["derivative"], color=color, zorder=6,
                          bbox=dict(boxstyle="round,pad=0.12", facecolor="white",
                                    edgecolor="none", alpha=0.95))
         return self
@@ -586,15 +672,15 @@ class NetworkDiagram:
             symbol = f"$\\delta^{{({l})}}_{{{k}}}$"
             if deltas is None:
                 text.set_text(symbol)
-                text.set_fontsize(12)
+                text.set_fontsize(FONT["receptor"])
                 continue
             value = _number(deltas[l - 1][k - 1], decimals)
             text.set_text(value)
             # As large as the box allows: long numbers get a smaller font.
-            text.set_fontsize(10 if len(value) <= 6 else 8.5 if len(value) <= 7 else 7.5)
+            text.set_fontsize(FONT["value"] if len(value) <= 6 else FONT["long_value"])
             x, y = self.receptor_xy(l, k)
             self.ax.text(x, y + _BOX_H / 2 + 0.05, symbol, ha="center", va="bottom",
-                         fontsize=11.5, color="#33475b", zorder=4)
+                         fontsize=FONT["symbol"], color="#33475b", zorder=4)
         return self
 
 

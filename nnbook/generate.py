@@ -7,8 +7,8 @@
 From ``autograder/source/<chapter>/<chapter>.ipynb`` it writes
 
 - ``exercises/<chapter>.ipynb``: nbgrader's release version (the same preprocessors as
-  ``nbgrader generate_assignment``): stubs, visible checks, no hidden tests, no outputs;
-- ``solutions/<chapter>.ipynb``: solutions in place, hidden tests removed, executed, outputs
+  ``nbgrader generate_assignment``): stubs, visible checks, no outputs;
+- ``solutions/<chapter>.ipynb``: solutions in place, executed, outputs
   stored (nbval checks these outputs against a fresh run);
 - ``book/<chapter>.ipynb``: the executed solution notebook for the website, with each solution
   behind a collapsed toggle, hints in collapsed dropdowns and the grading cells removed.
@@ -35,6 +35,10 @@ EXERCISES_DIR = ROOT / "exercises"
 SOLUTIONS_DIR = ROOT / "solutions"
 BOOK_DIR = ROOT / "book"
 
+#: Marks a solution on the website: the tag of a code cell, the class of a markdown one
+#: (myst-nb turns a cell's tag ``t`` into the class ``tag_t``).
+SOLUTION_TAG = "solution"
+SOLUTION_CLASS = f"tag_{SOLUTION_TAG}"
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -72,6 +76,11 @@ def read_source(chapter: str) -> nbformat.NotebookNode:
                           f"{', '.join(chapters())}")
     nb = nbformat.read(path, as_version=4)
     for index, cell in enumerate(nb.cells):
+        if HIDDEN_BEGIN in cell.source or HIDDEN_END in cell.source:
+            raise SourceError(
+                f"{_show(path)}: cell {index} holds hidden tests. They belong on the grader's "
+                f"side, in autograder/hidden_tests/{chapter}.py (see nnbook/grader/hidden.py), "
+                "never in a notebook a student's kernel runs.")
         if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count")):
             raise SourceError(
                 f"{_show(path)}: cell {index} has stored outputs. Sources are kept "
@@ -84,7 +93,8 @@ def grading(cell) -> dict:
 
 
 def is_grading_test(cell) -> bool:
-    """An nbgrader autograder-test cell: visible checks, perhaps hidden tests too."""
+    """An nbgrader autograder-test cell: its visible checks; the grader judges it with the
+    chapter's hidden tests (autograder/hidden_tests/<chapter>.py)."""
     meta = grading(cell)
     return bool(meta.get("grade")) and not meta.get("solution")
 
@@ -119,33 +129,28 @@ def release_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _without_hidden_tests(source: str) -> str:
-    lines, hidden = [], False
-    for line in source.splitlines():
-        if HIDDEN_BEGIN in line:
-            hidden = True
-        elif HIDDEN_END in line:
-            hidden = False
-        elif not hidden:
-            lines.append(line)
-    return "\n".join(lines).rstrip()
-
-
 def solution_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Solutions in place, without the solution markers and without hidden tests."""
+    """Solutions in place, without the solution markers."""
     nb = copy.deepcopy(source)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
         cell.source = "\n".join(
-            line for line in cell.source.splitlines() if not SOLUTION_MARKER.match(line))
-        cell.source = _without_hidden_tests(cell.source)
+            line for line in cell.source.splitlines() if not SOLUTION_MARKER.match(line)
+        ).rstrip()
     return nb
 
 
 def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
                  ) -> nbformat.NotebookNode:
-    """The website page: solutions folded, hints in dropdowns, grading cells removed."""
+    """The website page: solutions folded, hints in dropdowns, grading cells removed.
+
+    A solution's code and its output fold behind one toggle (``hide-cell``, which wins over
+    ``hide-input`` in myst-nb; ``hide-input`` stays for tools that know only that), so that a
+    closed toggle gives nothing away. Every solution is marked (the tag, and the class of a markdown
+    solution's dropdown, ``SOLUTION_CLASS``) so that the course edition of the website can
+    leave them out (see ``nnbook/sphinx_site.py``).
+    """
     nb = copy.deepcopy(executed_solutions)
     cells = []
     for cell in nb.cells:
@@ -153,13 +158,13 @@ def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
             continue
         cell_tags = tags(cell)
         if cell.cell_type == "code" and is_solution(cell):
-            cell_tags.append("hide-input")
+            cell_tags += ["hide-input", "hide-cell", SOLUTION_TAG]
             cell.metadata["mystnb"] = {"code_prompt_show": "Show solution",
                                        "code_prompt_hide": "Hide solution"}
         elif cell.cell_type == "markdown" and "hint" in cell_tags:
             cell.source = _dropdown("Hint", cell.source)
         elif cell.cell_type == "markdown" and is_solution(cell):
-            cell.source = _dropdown("Solution", cell.source)
+            cell.source = _dropdown("Solution", cell.source, css_class=SOLUTION_CLASS)
         elif cell.cell_type == "markdown" and "exercise" in cell_tags:
             cell.source = cell.source.rstrip() + (
                 f"\n\n*Work this exercise in the notebook "
@@ -173,11 +178,12 @@ def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
     return nb
 
 
-def _dropdown(title: str, markdown: str) -> str:
+def _dropdown(title: str, markdown: str, css_class: str | None = None) -> str:
     # A fence longer than any inside the text, so code blocks in a hint survive.
     fence = "`" * max(4, 1 + max((len(m) for m in re.findall(r"`{3,}", markdown)), default=0))
     body = re.sub(r"^\s*\*\*" + title + r"[.:]?\*\*[.:]?\s*", "", markdown.strip())
-    return f"{fence}{{dropdown}} {title}\n{body}\n{fence}"
+    option = f":class-container: {css_class}\n" if css_class else ""
+    return f"{fence}{{dropdown}} {title}\n{option}{body}\n{fence}"
 
 
 # -- execution and writing ---------------------------------------------------------------------

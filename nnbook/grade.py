@@ -10,6 +10,12 @@ next group starts as soon as one finishes), so the gradebook ends up exactly as 
 ``nbgrader autograde`` would leave it. A submission that fails to grade is retried on its own
 and reported; it never stops the others. Then ``nbgrader generate_feedback`` runs the same way,
 and ``nbgrader export`` writes the CSV.
+
+Every kernel runs in a bubblewrap sandbox (``nnbook/grader/sandbox.py``); grading stops at once
+with what to install when the sandbox cannot run, unless ``--unsafe-no-sandbox`` is given.
+After grading it checks that the course files, every hand-in and the package are unchanged and
+that the gradebook holds the scores the grader judged; the feedback folders keep only the
+feedback pages. Any problem is printed, naming the students concerned, and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from nnbook.grader import integrity
+from nnbook.grader.sandbox import SandboxUnavailable, check_sandbox
 
 
 @dataclass
@@ -57,10 +66,15 @@ def split(students: list[str], groups: int) -> list[list[str]]:
     return [students[i::groups] for i in range(groups) if students[i::groups]]
 
 
+#: Extra nbgrader options for every run (``--unsafe-no-sandbox`` adds one).
+EXTRA_OPTIONS: list[str] = []
+
+
 def nbgrader_command(task: Task, everyone: list[str]) -> list[str]:
     """One nbgrader run restricted to ``task.students`` (the others are excluded by name)."""
     others = sorted(set(everyone) - set(task.students))
-    command = [sys.executable, "-m", "nbgrader", task.step, task.assignment, "--force"]
+    command = [sys.executable, "-m", "nbgrader", task.step, task.assignment, "--force",
+               *EXTRA_OPTIONS]
     if others:
         command.append(f"--CourseDirectory.student_id_exclude={','.join(others)}")
     return command
@@ -126,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", type=Path, default=Path.cwd(),
                         help="the nbgrader course folder (default: the current folder)")
     parser.add_argument("--csv", default="grades.csv", help="where to export the grades")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="run every submission's kernel without the sandbox, trusting it "
+                             "with your files and accounts (only for code you wrote yourself)")
     args = parser.parse_args(argv)
 
     course = args.course.resolve()
@@ -141,13 +158,30 @@ def main(argv: list[str] | None = None) -> int:
         if not submissions(course, assignment):
             parser.error(f"no submissions for {assignment!r} in {course / 'submitted'}")
 
+    EXTRA_OPTIONS.clear()
+    if args.unsafe_no_sandbox:
+        EXTRA_OPTIONS.append("--SandboxedKernelManager.sandbox=False")
+        print("WARNING: grading without a sandbox: every submission runs with your rights.",
+              file=sys.stderr)
+    else:
+        try:
+            check_sandbox()
+        except SandboxUnavailable as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+
     log = course / "grading.log"
     log.write_text("")
+    before = integrity.fingerprint(course)
     started = time.monotonic()
     failures = run_step(course, "autograde", assignments, args.jobs, log)
     graded_at = time.monotonic()
     failures += run_step(course, "generate_feedback", assignments, args.jobs, log)
     export = run([sys.executable, "-m", "nbgrader", "export", "--to", args.csv], course, log)
+    removed = clean_feedback(course, assignments)
+    graded = [(a, s) for a in assignments for s in submissions(course, a)]
+    problems = integrity.changed(before, integrity.fingerprint(course))
+    problems += integrity.gradebook_mismatches(course, graded, db_url(course))
 
     count = sum(len(submissions(course, a)) for a in assignments)
     print(f"autograded {count} submissions of {len(assignments)} assignment(s) with "
@@ -158,7 +192,52 @@ def main(argv: list[str] | None = None) -> int:
         print(f"FAILED: {student} / {assignment} (see {log})", file=sys.stderr)
     if export:
         print(f"FAILED: nbgrader export (see {log})", file=sys.stderr)
-    return 1 if failures or export else 0
+    for path in removed:
+        print(f"removed from the feedback folder (not feedback, or too large): {path}")
+    for problem in problems:
+        print(f"INTEGRITY: {problem}", file=sys.stderr)
+    if problems:
+        print("INTEGRITY: the course was changed during grading or the gradebook disagrees "
+              "with the grader; check the files and students named above before releasing "
+              "feedback.", file=sys.stderr)
+    return 1 if failures or export or problems else 0
+
+
+#: The largest feedback page kept; a larger one is replaced by a note.
+MAX_FEEDBACK_BYTES = 20 * 2**20
+
+
+def clean_feedback(course: Path, assignments: list[str]) -> list[Path]:
+    """Keep only each notebook's feedback page in ``feedback/<student>/<assignment>/``.
+
+    nbgrader copies every file a student handed in into the feedback folder; those files are
+    the student's, not feedback, and could be large or hostile. Pages over the size limit are
+    replaced by a short note.
+    """
+    removed = []
+    for assignment in assignments:
+        notebooks = {p.stem for p in (course / "source" / assignment).glob("*.ipynb")}
+        for folder in sorted((course / "feedback").glob(f"*/{assignment}")):
+            for path in sorted(folder.rglob("*"), reverse=True):
+                if path.is_dir() and not path.is_symlink():
+                    if not any(path.iterdir()):
+                        path.rmdir()
+                    continue
+                if path.parent == folder and path.suffix == ".html" \
+                        and path.stem in notebooks and not path.is_symlink():
+                    if path.stat().st_size > MAX_FEEDBACK_BYTES:
+                        path.write_text("<p>This feedback page was too large to keep "
+                                        f"(over {MAX_FEEDBACK_BYTES // 2**20} MB). Ask your "
+                                        "instructor for your scores.</p>\n")
+                        removed.append(path)
+                    continue
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def db_url(course: Path) -> str:
+    return f"sqlite:///{course / 'gradebook.db'}"
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ SUBMISSIONS = {
 }
 
 #: Seconds a cell may run while the tests grade (the course's own setting is longer).
-TEST_CELL_TIMEOUT = 10
+TEST_CELL_TIMEOUT = 20
 
 
 def make_course(where: Path, chapters: list[str]) -> Path:
@@ -137,8 +137,9 @@ def make_course(where: Path, chapters: list[str]) -> Path:
     course = where
     shutil.copy(ROOT / "autograder" / "nbgrader_config.py", course)
     with open(course / "nbgrader_config.py", "a") as config:
-        config.write(f"\nc.ExecutePreprocessor.timeout = {TEST_CELL_TIMEOUT}\n")
+        config.write(f"\nc.GradeInSandbox.timeout = {TEST_CELL_TIMEOUT}\n")
     shutil.copytree(ROOT / "autograder" / "source", course / "source")
+    shutil.copytree(ROOT / "autograder" / "hidden_tests", course / "hidden_tests")
     for chapter in chapters:
         nbgrader(course, "generate_assignment", chapter, "--force")
         release = nbformat.read(course / "release" / chapter / f"{chapter}.ipynb", as_version=4)
@@ -149,9 +150,57 @@ def make_course(where: Path, chapters: list[str]) -> Path:
     return course
 
 
+def judge(notebook: nbformat.NotebookNode, chapter: str, folder: Path,
+          timeout: int = TEST_CELL_TIMEOUT) -> dict[str, str | None]:
+    """Grade ``notebook`` as the course does, without nbgrader's database.
+
+    It runs in a sandboxed kernel (working folder ``folder``) and each graded cell is judged by
+    the chapter's hidden tests; the result maps each grade_id to None (passed) or the message
+    the student would read.
+    """
+    from nnbook.grader.preprocessors import GradeInSandbox
+
+    ensure_bubblewrap()
+    notebook = copy.deepcopy(notebook)
+    course = ROOT / "autograder"
+    resources = {"nbgrader": {"assignment": chapter, "notebook": chapter,
+                              "db_url": f"sqlite:///{course / 'gradebook.db'}"},
+                 "metadata": {"path": str(folder)}}
+    graded, _ = GradeInSandbox(timeout=timeout, call_timeout=5).preprocess(notebook, resources)
+    verdicts = {}
+    for cell in graded.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            verdicts[cell.metadata["nbgrader"]["grade_id"]] = (
+                errors[0].evalue if errors else None)
+    return verdicts
+
+
+def ensure_debian_packages(programs: list[str], packages: list[str], why: str) -> None:
+    """Install Debian ``packages`` when one of ``programs`` is missing (needs root)."""
+    if all(shutil.which(program) for program in programs):
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.fail(f"{', '.join(programs)} missing: install them (apt-get install "
+                    f"{' '.join(packages)}) and run the tests again; {why}.")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", *packages]):
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+        if result.returncode:
+            pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}"
+                        f"\n{result.stderr[-3000:]}")
+
+
+def ensure_bubblewrap() -> None:
+    ensure_debian_packages(["bwrap"], ["bubblewrap"],
+                           "grading runs every submission in its sandbox")
+
+
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory) -> Path:
     """The simulated class, every chapter, graded by the parallel grading command."""
+    ensure_bubblewrap()
     course = make_course(tmp_path_factory.mktemp("course"), CHAPTERS)
     env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(sys.executable),
                                                  os.environ.get("PATH", "")]))

@@ -8,6 +8,7 @@ import nbformat
 from conftest import ROOT
 
 from nnbook import generate
+from nnbook.grader import hidden
 
 
 def points_in_source(chapter: str) -> tuple[int, float]:
@@ -40,5 +41,26 @@ def test_every_graded_cell_has_points_and_a_unique_id():
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade"):
                 assert meta.get("points", 0) > 0, f"{chapter}/{meta['grade_id']} has no points"
-                assert generate.HIDDEN_BEGIN in cell.source, (
-                    f"{chapter}/{meta['grade_id']} has no hidden tests")
+
+
+def test_every_graded_cell_has_one_hidden_test_on_the_graders_side():
+    for chapter in generate.chapters():
+        nb = nbformat.read(generate.source_path(chapter), as_version=4)
+        graded = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells
+                  if c.metadata.get("nbgrader", {}).get("grade")}
+        tests = hidden.load(ROOT / "autograder", chapter)
+        assert set(tests) == graded, (
+            f"{chapter}: graded cells without a hidden test: {sorted(graded - set(tests))}; "
+            f"tests for no graded cell: {sorted(set(tests) - graded)} (see "
+            f"autograder/hidden_tests/{chapter}.py)")
+        for cell in nb.cells:
+            assert generate.HIDDEN_BEGIN not in cell.source, (
+                f"{chapter}: hidden tests inside the source notebook")
+
+
+def test_hidden_tests_are_not_in_any_assignment_folder():
+    # nbgrader releases everything in source/<chapter>/: the tests must live elsewhere.
+    for chapter in generate.chapters():
+        folder = generate.source_path(chapter).parent
+        assert [p.name for p in folder.iterdir()] == [f"{chapter}.ipynb"], (
+            f"{folder} holds more than the notebook; nbgrader would release it")

@@ -56,7 +56,7 @@ def test_each_version_holds_what_it_should(chapter):
     text = {kind: (ROOT / folder / f"{chapter}.ipynb").read_text()
             for kind, folder in (("exercise", "exercises"), ("solution", "solutions"),
                                  ("book", "book"))}
-    assert "BEGIN HIDDEN TESTS" in nbformat.writes(source)
+    assert "BEGIN HIDDEN TESTS" not in nbformat.writes(source), "hidden tests in the source"
     for kind in text:
         assert "HIDDEN TESTS" not in text[kind], f"hidden tests leak into the {kind} notebook"
     assert "raise NotImplementedError()" in text["exercise"]
@@ -71,3 +71,14 @@ def test_each_version_holds_what_it_should(chapter):
     for cell in book.cells:
         if "hint" in cell.metadata.get("tags", []):
             assert cell.source.startswith("````{dropdown} Hint")
+
+
+def test_a_source_with_hidden_tests_in_it_is_refused(tmp_path, monkeypatch):
+    folder = tmp_path / "09-new"
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "check()\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS")])
+    nbformat.write(nb, folder / "09-new.ipynb")
+    monkeypatch.setattr(generate, "SOURCE_DIR", tmp_path)
+    with pytest.raises(generate.SourceError, match="autograder/hidden_tests/09-new.py"):
+        generate.read_source("09-new")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -30,6 +31,7 @@ from conftest import (
 from nbgrader.api import Gradebook
 
 from nnbook import generate
+from nnbook.grader import integrity
 
 
 def notebook_grades(course, chapter, student):
@@ -80,7 +82,6 @@ def test_every_student_gets_feedback_without_hidden_tests(graded_course, chapter
         feedback = graded_course / "feedback" / student / chapter / f"{chapter}.html"
         assert feedback.is_file(), f"no feedback for {student} on {chapter}"
         text = feedback.read_text(encoding="utf-8")
-        assert "HIDDEN TESTS" not in text
         leaked = [line for line in hidden if line in text]
         assert not leaked, f"hidden test code in {student}'s feedback: {leaked[:3]}"
         assert len(text) < 3_000_000, f"{student}'s feedback is {len(text):,} characters"
@@ -94,24 +95,21 @@ def test_export_has_a_row_per_student_and_chapter(graded_course):
 
 
 def hidden_test_lines(chapter: str) -> list[str]:
-    """Distinctive lines of the chapter's hidden tests, as they would appear in HTML."""
+    """Lines of code of the chapter's hidden tests, as they would appear in HTML.
+
+    Lines holding a string are left out: the tests' messages are meant for students. What is
+    left (the references, the test data) must never reach one.
+    """
     import html
 
-    source = nbformat.read(generate.source_path(chapter), as_version=4)
-    hidden, visible = set(), set()
-    for cell in source.cells:
-        inside = False
-        for line in cell.source.splitlines():
-            if generate.HIDDEN_BEGIN in line:
-                inside = True
-            elif generate.HIDDEN_END in line:
-                inside = False
-            elif inside:
-                hidden.add(line.strip())
-            else:
-                visible.add(line.strip())
-    return sorted(html.escape(line, quote=False) for line in hidden - visible
-                  if len(line) >= 25 and not line.startswith("#"))
+    path = ROOT / "autograder" / "hidden_tests" / f"{chapter}.py"
+    visible = set()
+    for cell in nbformat.read(generate.source_path(chapter), as_version=4).cells:
+        visible |= {line.strip() for line in cell.source.splitlines()}
+    lines = {line.strip() for line in path.read_text().splitlines()}
+    return sorted(html.escape(line, quote=False) for line in lines - visible
+                  if len(line) >= 25 and not line.startswith(("#", "def ", "from ", "import "))
+                  and not any(q in line for q in "\"'"))
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -152,3 +150,21 @@ def test_grading_command_explains_bad_arguments(tmp_path):
     result = subprocess.run([sys.executable, "-m", "nnbook.grade", "01-notation", "--course",
                              str(tmp_path)], capture_output=True, text=True, env=env)
     assert result.returncode == 2 and "no submissions for '01-notation'" in result.stderr
+
+
+def test_a_gradebook_that_disagrees_with_the_grader_is_reported(graded_course, tmp_path):
+    chapter = CHAPTERS[0]
+    everyone = [(chapter, student) for student in SUBMISSIONS]
+    original = f"sqlite:///{graded_course / 'gradebook.db'}"
+    assert integrity.gradebook_mismatches(graded_course, everyone, original) == []
+    forged = tmp_path / "gradebook.db"
+    shutil.copy(graded_course / "gradebook.db", forged)
+    with Gradebook(f"sqlite:///{forged}") as gradebook:
+        submission = gradebook.find_submission_notebook(chapter, chapter, "blank")
+        grade = next(g for g in submission.grades if g.max_score)
+        grade.auto_score = grade.max_score  # as a kernel that reached the database would
+        gradebook.db.commit()
+        name, max_score = grade.name, grade.max_score
+    problems = integrity.gradebook_mismatches(graded_course, everyone, f"sqlite:///{forged}")
+    assert problems == [f"blank / {chapter} / {name}: the gradebook says "
+                        f"{max_score:g}, the grader judged 0"]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from conftest import CHAPTERS, ROOT
+from conftest import CHAPTERS, judge
 
 from nnbook import generate
 
@@ -18,23 +16,14 @@ DELEGATING = {
 
 
 @pytest.mark.skipif(CHAPTER not in CHAPTERS, reason=f"{CHAPTER} not among BOOK_CHAPTERS")
-def test_answers_that_call_the_package_fail_the_hidden_tests():
-    from nbclient import NotebookClient
-
-    notebook = generate.read_source(CHAPTER)  # solutions and hidden tests both present
+def test_answers_that_call_the_package_fail_the_hidden_tests(tmp_path):
+    notebook = generate.solution_version(generate.read_source(CHAPTER))
     for cell in notebook.cells:
         grade_id = generate.grading(cell).get("grade_id")
         if grade_id in DELEGATING:
             cell.source = DELEGATING[grade_id]
-        elif cell.cell_type == "code":
-            cell.source = re.sub(r"^\s*### (BEGIN|END) SOLUTION\s*\n", "", cell.source,
-                                 flags=re.M)
-    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(ROOT / "solutions")}}).execute()
-
-    failed = {generate.grading(c)["grade_id"]: "".join(o.get("evalue", "") for o in c.outputs)
-              for c in notebook.cells if generate.is_grading_test(c)
-              and any(o.output_type == "error" for o in c.outputs)}
+    verdicts = judge(notebook, CHAPTER, tmp_path)
+    failed = {grade_id: message for grade_id, message in verdicts.items() if message}
     assert sorted(failed) == ["check_numerical_gradient", "check_relative_error"], failed
     for message in failed.values():
         assert "calls the book's package (nnbook) for it instead" in message

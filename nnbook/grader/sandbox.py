@@ -1,0 +1,330 @@
+"""Each submission's kernel in a bubblewrap sandbox.
+
+The kernel sees a read-only system: ``/usr``, ``/etc``, the Python installation, the virtual
+environment and the learner side of the book's package (``nnbook`` without ``nnbook/grader``).
+Its only writable places are a scratch copy of the submission's folder (without the notebook
+being graded), a private HOME and a private ``/tmp``. It has no network, its own process,
+IPC and hostname namespaces, so every process it starts dies with it, and it talks to the
+grader over Unix sockets (ZeroMQ's ``ipc`` transport) in a folder that only it and the grader
+share. The course folder, the gradebook, ``source/``, ``release/``, the hidden tests, other
+students' folders and other kernels' connection files are not in its view at all.
+
+Limits (``nbgrader_config.py``, class ``SandboxedKernelManager``): memory, processes, the size
+of one file, CPU seconds, and the disk the scratch folder may fill (watched from outside).
+
+As root the kernel runs as a user id of its own (so the process limit counts its processes
+alone); as an ordinary user it runs as that user inside a user namespace.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Bool, Integer, List, Unicode
+
+PACKAGE = Path(__file__).resolve().parent.parent  # nnbook/
+GRADER_SIDE = Path(__file__).resolve().parent  # nnbook/grader/
+#: Modules of the package that are not the learner side (the grading command, the
+#: maintainer's generator and site helpers): empty in the kernel's view.
+NOT_LEARNER_SIDE = ("grade.py", "generate.py", "sphinx_site.py")
+HOME = "/home/student"
+WORK = "/home/student/work"
+#: The user ids given to sandboxed kernels when grading as root, one per kernel.
+SANDBOX_UIDS = range(200_000, 260_000)
+
+MISSING = ("bubblewrap (bwrap) is needed to grade safely and was not found. Install it "
+           "(Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap) and "
+           "grade again. To grade without a sandbox, trusting every submission with your "
+           "files, pass --unsafe-no-sandbox to python -m nnbook.grade.")
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces here; the message says what to do."""
+
+
+def bwrap_path() -> str:
+    path = shutil.which("bwrap")
+    if path is None:
+        raise SandboxUnavailable(MISSING)
+    return path
+
+
+def check_sandbox() -> None:
+    """Raise :class:`SandboxUnavailable` unless a sandbox can be started on this machine."""
+    command = [bwrap_path(), "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+               "--unshare-pid", "--unshare-net", "--unshare-ipc", "true"]
+    if os.geteuid() != 0:
+        command.insert(1, "--unshare-user")
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode:
+        raise SandboxUnavailable(
+            f"bubblewrap is installed but cannot start a sandbox here: {result.stderr.strip()}."
+            " It needs user namespaces (or root). Grade on a machine where "
+            "`bwrap --ro-bind / / --unshare-all true` works, or pass --unsafe-no-sandbox.")
+
+
+def _read_only_paths() -> list[Path]:
+    """What the kernel needs to start Python, NumPy, Matplotlib, PyTorch and the package."""
+    paths = [Path("/usr"), Path("/etc"), Path(sys.base_prefix), Path(sys.prefix), PACKAGE]
+    data = os.environ.get("NNBOOK_MNIST_DIR")
+    if data and Path(data).is_dir():
+        paths.append(Path(data).resolve())
+    real_python = Path(os.path.realpath(sys.executable)).parent.parent
+    paths.append(real_python)
+    unique: list[Path] = []
+    for path in paths:
+        path = path.resolve()
+        if path not in unique and not any(path.is_relative_to(p) for p in unique):
+            unique = [p for p in unique if not p.is_relative_to(path)] + [path]
+    return unique
+
+
+class _Mounts:
+    """bwrap arguments, creating each mount point's parents as readable folders."""
+
+    def __init__(self) -> None:
+        self.args: list[str] = []
+        self.made = {Path("/")}
+
+    def _parents(self, target: Path) -> None:
+        for parent in reversed(target.parents):
+            if parent not in self.made:
+                self.args += ["--perms", "0755", "--dir", str(parent)]
+                self.made.add(parent)
+
+    def add(self, option: str, source: str | None, target: str, size: int | None = None
+            ) -> None:
+        self._parents(Path(target))
+        if size is not None:  # a memory-backed folder that the kernel's user may write to
+            self.args += ["--perms", "1777", "--size", str(size)]
+        self.args += [option, *([source] if source else []), target]
+        self.made.add(Path(target))
+
+
+def sandbox_command(kernel_cmd: list[str], *, private: Path, scratch: Path, uid: int | None,
+                    memory_mb: int, max_processes: int, max_file_mb: int, cpu_seconds: int,
+                    tmp_mb: int, environment: dict[str, str]) -> list[str]:
+    """The command that runs ``kernel_cmd`` in the sandbox."""
+    mounts = _Mounts()
+    for link, target in (("/bin", "usr/bin"), ("/sbin", "usr/sbin"), ("/lib", "usr/lib"),
+                         ("/lib64", "usr/lib64")):
+        if os.path.islink(link):
+            mounts.args += ["--symlink", target, link]
+            mounts.made.add(Path(link))
+        elif os.path.isdir(link):
+            mounts.add("--ro-bind", link, link)
+    for path in _read_only_paths():
+        mounts.add("--ro-bind", str(path), str(path))
+    # The grader side of the package, and the maintainer's and grader's modules beside the
+    # learner side, are not in the kernel's view.
+    mounts.add("--tmpfs", None, str(GRADER_SIDE))
+    for name in NOT_LEARNER_SIDE:
+        if (PACKAGE / name).is_file():
+            mounts.args += ["--ro-bind", "/dev/null", str(PACKAGE / name)]
+    mounts.args += ["--dev", "/dev", "--proc", "/proc"]
+    mounts.made |= {Path("/dev"), Path("/proc")}
+    mounts.add("--tmpfs", None, "/tmp", size=tmp_mb * 2**20)
+    mounts.add("--tmpfs", None, HOME, size=tmp_mb * 2**20)
+    mounts.add("--bind", str(scratch), WORK)
+    mounts.add("--bind", str(private), str(private))  # the connection file and sockets
+
+    command = [bwrap_path(), *mounts.args,
+               "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+               "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
+               "--new-session", "--chdir", WORK, "--clearenv"]
+    for name, value in environment.items():
+        command += ["--setenv", name, value]
+    limits = ["/usr/bin/prlimit", f"--data={memory_mb * 2**20}",
+              f"--fsize={max_file_mb * 2**20}", f"--cpu={cpu_seconds}", "--core=0"]
+    if uid is not None:
+        # Root: bwrap keeps only the right to change user, then the kernel becomes `uid`,
+        # losing every capability; the process limit then counts this kernel's processes.
+        command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+                    "/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                    "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+                    *limits, f"--nproc={max_processes}", "--"]
+    else:
+        # An ordinary user: a user namespace; the process limit counts all of that user's
+        # processes, so it is set above those already running.
+        mine = _processes_of(os.getuid())
+        command[1:1] = ["--unshare-user"]
+        command += ["--", *limits, f"--nproc={mine + max_processes}", "--"]
+    return command + kernel_cmd
+
+
+def _processes_of(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def copy_submission(folder: Path, scratch: Path, max_mb: int) -> list[str]:
+    """Copy the submission's files (not its notebooks) into ``scratch``; return what was left.
+
+    The copy is the kernel's to change; the graded folder itself is never in its view.
+    """
+    skipped, budget = [], max_mb * 2**20
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_symlink() or path.suffix == ".ipynb" or ".ipynb_checkpoints" in path.parts:
+            continue
+        if path.is_dir():
+            (scratch / relative).mkdir(parents=True, exist_ok=True)
+            continue
+        size = path.stat().st_size
+        if size > budget:
+            skipped.append(str(relative))
+            continue
+        budget -= size
+        (scratch / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, scratch / relative)
+    return skipped
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                pass
+    return total
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels run in a bubblewrap sandbox (see the module's text)."""
+
+    memory_mb = Integer(4096, help="memory (data segment) a kernel may use, MB").tag(config=True)
+    max_processes = Integer(64, help="processes and threads a kernel may run").tag(config=True)
+    max_file_mb = Integer(64, help="largest file a kernel may write, MB").tag(config=True)
+    cpu_seconds = Integer(900, help="CPU seconds a kernel may use in all").tag(config=True)
+    disk_mb = Integer(256, help="disk the scratch folder may fill, MB (watched every 0.2 s); "
+                      "/tmp and HOME are memory-backed folders of this size each"
+                      ).tag(config=True)
+    copy_mb = Integer(100, help="submission files copied into the scratch folder, MB"
+                      ).tag(config=True)
+    extra_env = List(Unicode(), ["OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1",
+                                 "MKL_NUM_THREADS=1", "MPLBACKEND=agg"],
+                     help="NAME=value settings for the kernel's environment").tag(config=True)
+    sandbox = Bool(True, help="False runs kernels without a sandbox (unsafe)").tag(config=True)
+
+    _private: Path | None = None
+    _watchdog: threading.Event | None = None
+    disk_exceeded = False
+
+    def _environment(self) -> dict[str, str]:
+        path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin",
+                                "/bin"])
+        env = {"PATH": path, "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+               "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               "MPLCONFIGDIR": f"{HOME}/.config/matplotlib", "JPY_PARENT_PID": "1"}
+        # NBGRADER_EXECUTION tells a notebook it is being graded (chapter 7 then skips its
+        # long training runs).
+        for name in ("NNBOOK_MNIST_DIR", "NNBOOK_MNIST_DOWNLOAD", "OPENBLAS_CORETYPE",
+                     "OPENBLAS_L2_SIZE", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING"):
+            if os.environ.get(name):
+                env[name] = os.environ[name]
+        for setting in self.extra_env:
+            name, _, value = setting.partition("=")
+            env[name] = value
+        return env
+
+    async def _async_pre_start_kernel(self, **kw):
+        if not self.sandbox:
+            return await super()._async_pre_start_kernel(**kw)
+        check_sandbox()
+        # A signal would reach bwrap, not the kernel inside: interrupts are asked of the kernel.
+        self.kernel_spec.interrupt_mode = "message"
+        if self._private is None:
+            self._private = Path(tempfile.mkdtemp(prefix="nnbook-kernel-"))
+            folder = Path(kw.get("cwd") or os.getcwd())
+            scratch = self._private / "work"
+            scratch.mkdir()
+            self.skipped_files = copy_submission(folder, scratch, self.copy_mb)
+            self._uid = None
+            if os.geteuid() == 0:
+                self._uid = SANDBOX_UIDS[(os.getpid() * 97 + id(self)) % len(SANDBOX_UIDS)]
+                for root, dirs, files in os.walk(self._private):
+                    for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                        os.chown(name, self._uid, self._uid)
+            os.chmod(self._private, 0o700)
+        # ZeroMQ over Unix sockets in the private folder: the kernel has no network at all.
+        self.transport = "ipc"
+        self.ip = str(self._private / "kernel")
+        self.connection_file = str(self._private / "connection.json")
+        kw["cwd"] = str(self._private)
+        result = await super()._async_pre_start_kernel(**kw)
+        if self._uid is not None:
+            os.chown(self.connection_file, self._uid, self._uid)
+        self._start_watchdog()
+        return result
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if not self.sandbox:
+            return cmd
+        assert self._private is not None
+        return sandbox_command(
+            cmd, private=self._private, scratch=self._private / "work", uid=self._uid,
+            memory_mb=self.memory_mb, max_processes=self.max_processes,
+            max_file_mb=self.max_file_mb, cpu_seconds=self.cpu_seconds,
+            tmp_mb=self.disk_mb, environment=self._environment())
+
+    def _start_watchdog(self) -> None:
+        if self._watchdog is not None:
+            return
+        stop = self._watchdog = threading.Event()
+        # The whole private folder: the scratch copy, and the folder of the sockets, which
+        # the kernel can write too.
+        scratch, limit = self._private, self.disk_mb * 2**20
+
+        def watch() -> None:
+            while not stop.wait(0.2):
+                if _folder_size(scratch) > limit:
+                    self.disk_exceeded = True
+                    self.log.warning("A kernel filled %d MB of disk; stopping it", self.disk_mb)
+                    provisioner = self.provisioner
+                    process = getattr(provisioner, "process", None)
+                    if process is not None:
+                        process.kill()
+                    # Free the disk now; keep what the kernel manager still needs.
+                    for path in scratch.iterdir():
+                        if path.name == "connection.json" or path.is_socket():
+                            continue
+                        if path.is_dir() and not path.is_symlink():
+                            shutil.rmtree(path, ignore_errors=True)
+                        else:
+                            path.unlink(missing_ok=True)
+                    return
+
+        threading.Thread(target=watch, daemon=True).start()
+
+    async def _async_cleanup_resources(self, restart: bool = False):
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            self._remove_private()
+
+    # AsyncKernelManager binds the public name to the base class's coroutine function.
+    cleanup_resources = _async_cleanup_resources
+
+    def _remove_private(self) -> None:
+        if self._private is not None:
+            if self._watchdog is not None:
+                self._watchdog.set()
+                self._watchdog = None
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
