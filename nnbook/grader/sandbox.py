@@ -120,6 +120,11 @@ def sandbox_command(kernel_cmd: list[str], *, private: Path, scratch: Path, uid:
             mounts.made.add(Path(link))
         elif os.path.isdir(link):
             mounts.add("--ro-bind", link, link)
+    mounts.args += ["--dev", "/dev", "--proc", "/proc"]
+    mounts.made |= {Path("/dev"), Path("/proc")}
+    # The private /tmp and HOME first: a repository or data folder under /tmp is bound on top.
+    mounts.add("--tmpfs", None, "/tmp", size=tmp_mb * 2**20)
+    mounts.add("--tmpfs", None, HOME, size=tmp_mb * 2**20)
     for path in _read_only_paths():
         mounts.add("--ro-bind", str(path), str(path))
     # The grader side of the package, and the maintainer's and grader's modules beside the
@@ -128,10 +133,6 @@ def sandbox_command(kernel_cmd: list[str], *, private: Path, scratch: Path, uid:
     for name in NOT_LEARNER_SIDE:
         if (PACKAGE / name).is_file():
             mounts.args += ["--ro-bind", "/dev/null", str(PACKAGE / name)]
-    mounts.args += ["--dev", "/dev", "--proc", "/proc"]
-    mounts.made |= {Path("/dev"), Path("/proc")}
-    mounts.add("--tmpfs", None, "/tmp", size=tmp_mb * 2**20)
-    mounts.add("--tmpfs", None, HOME, size=tmp_mb * 2**20)
     mounts.add("--bind", str(scratch), WORK)
     mounts.add("--bind", str(private), str(private))  # the connection file and sockets
 
