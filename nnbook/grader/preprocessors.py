@@ -26,7 +26,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode, read
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Float, Integer
+from traitlets import Bool, Float, Integer
 
 from nnbook.checks import CheckFailed
 from nnbook.grader import hidden
@@ -73,6 +73,10 @@ class GradeInSandbox(Execute):
     submission_timeout = Integer(900, help="seconds a whole notebook may take, grading "
                                            "included; later cells are not run").tag(config=True)
 
+    # A kernel flooding its output can leave the last messages late: keep grading then.
+    raise_on_iopub_timeout = Bool(False, help="fail the notebook when a cell's output "
+                                              "arrives late").tag(config=True)
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
@@ -102,7 +106,7 @@ class GradeInSandbox(Execute):
                         try:
                             self.execute_cell(copy.deepcopy(self.nb.cells[index]), index,
                                               store_history=False)
-                        except DeadKernelError:  # it kills a kernel now: leave it out
+                        except (DeadKernelError, CellTimeoutError):  # leave it out now
                             finished.remove(index)
                             replayed = False
                             break
