@@ -1024,7 +1024,8 @@ def test_memory_and_process_limits_hold(graded):
     assert int(threads.split()[2]) < MAX_PROCESSES, threads
 
 
-@pytest.mark.xfail(strict=True, reason=(
+@pytest.mark.xfail(strict=False, reason=(
+    "(Not strict: how far it overshoots depends on timing.) "
     "The watchdog now measures the whole private folder (/tmp/nnbook-kernel-*/) and stops the "
     "kernel, but it polls every 0.2 s while the kernel writes 64 MB files quickly, so the "
     "folder overshoots the limit before the kernel is stopped. Make the private folder "
