@@ -107,9 +107,8 @@ def hidden_test_lines(chapter: str) -> list[str]:
     for cell in nbformat.read(generate.source_path(chapter), as_version=4).cells:
         visible |= {line.strip() for line in cell.source.splitlines()}
     lines = {line.strip() for line in path.read_text().splitlines()}
-    text = "\n".join(nbformat.read(generate.source_path(chapter), as_version=4).cells[i].source
-                     for i in range(len(nbformat.read(generate.source_path(chapter),
-                                                      as_version=4).cells)))
+    text = "\n".join(cell.source for cell in
+                     nbformat.read(generate.source_path(chapter), as_version=4).cells)
     lines = {line for line in lines if line not in text}  # also part of a visible line
     return sorted(html.escape(line, quote=False) for line in lines - visible
                   if len(line) >= 25 and not line.startswith(("#", "def ", "from ", "import "))
