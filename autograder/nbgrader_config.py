@@ -47,13 +47,14 @@ from nnbook.grader.preprocessors import (  # noqa: E402
     FixGradeIds,
     GradeInSandbox,
     LimitOutputSize,
+    RepairSchema,
     RestoreDeletedCells,
     SanitizeFeedback,
 )
 
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, FixGradeIds, OverwriteKernelspec, RestoreDeletedCells, OverwriteCells,
-    CheckCellMetadata,
+    RepairSchema, ClearOutput, FixGradeIds, OverwriteKernelspec, RestoreDeletedCells,
+    OverwriteCells, CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
     GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,

@@ -4,10 +4,11 @@ the feedback folder cleaned."""
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from nnbook import grade
-from nnbook.grader.preprocessors import FixGradeIds, SanitizeFeedback
+from nnbook.grader.preprocessors import FixGradeIds, RepairSchema, SanitizeFeedback
 
 
 def graded_cell(grade_id: str, source: str = "pass") -> nbformat.NotebookNode:
@@ -49,6 +50,23 @@ def test_a_copy_pasted_check_cell_becomes_a_plain_cell():
     nb, _ = FixGradeIds().preprocess(nb, {})
     assert [c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells] == [
         "check_a", "check_b", None, None, None]
+
+
+def test_what_the_schema_refuses_is_dropped_and_the_rest_kept():
+    nb = new_notebook(cells=[graded_cell("check_a"), new_code_cell("x = 1"),
+                             new_markdown_cell("notes")])
+    nb.cells[0].metadata["tags"] = ["a, b"]  # a comma: nbformat's schema refuses it
+    nb.cells[1].metadata["collapsed"] = "yes"  # must be a boolean
+    nb.cells[1].outputs = [{"output_type": "stream", "name": "stdout", "text": 5}]
+    nb.cells[2].metadata["tags"] = "hint"  # must be a list
+    nb.metadata["kernelspec"] = 3
+    with pytest.raises(nbformat.ValidationError):
+        nbformat.validate(nb)
+    nb, _ = RepairSchema().preprocess(nb, {})
+    nbformat.validate(nb)
+    assert nb.cells[0].metadata["nbgrader"]["grade_id"] == "check_a"
+    assert "tags" not in nb.cells[0].metadata and nb.cells[1].outputs == []
+    assert [c.source for c in nb.cells] == ["pass", "x = 1", "notes"]
 
 
 def test_the_feedback_folder_keeps_only_feedback_pages(tmp_path):

@@ -21,7 +21,7 @@ from conftest import ROOT, ensure_bubblewrap
 from nnbook.checks import CheckFailed
 from nnbook.grader import bridge, integrity
 from nnbook.grader.bridge import Kernel, LearnerError
-from nnbook.grader.sandbox import SandboxedKernelManager
+from nnbook.grader.sandbox import SandboxedKernelManager, learner_side
 
 NOTEBOOK_CODE = '''
 import numpy as np
@@ -102,7 +102,6 @@ def kernel(tmp_path_factory):
     process = manager.provisioner.process
     channel = Kernel(manager.get_connection_info(), call_timeout=3,
                      is_alive=lambda: process.poll() is None)
-    channel.own_connection_file = manager.connection_file
     run_in_kernel(channel, NOTEBOOK_CODE)
     yield channel
     channel.close()
@@ -128,9 +127,13 @@ def can_write(path):
 print(json.dumps({
     "cwd": os.getcwd(), "files": sorted(os.listdir(".")), "uid": os.getuid(),
     "processes": len([p for p in os.listdir("/proc") if p.isdigit()]),
-    "course": os.path.exists(%(course)r), "grader": os.listdir(%(grader)r),
+    "course": os.path.exists(%(course)r), "grader": os.path.exists(%(grader)r),
+    "package": sorted(os.listdir(%(package)r)),
     "repository": sorted(os.listdir(%(root)r)),
     "write_package": can_write(%(checks)r), "read_tests": can_read(%(tests)r),
+    "add_to_package": can_write(%(package)r + "/extra.py"),
+    "write_outside": [p for p in ("/run/nnbook/x", "/run/x", "/x", %(root)r + "/x")
+                      if can_write(p)],
     "connection_files": glob.glob("/tmp/**/*.json", recursive=True)
         + glob.glob("/run/**/*.json", recursive=True),
     "home": os.environ["HOME"], "write_home": can_write(os.path.expanduser("~/x")),
@@ -142,13 +145,16 @@ def test_the_kernel_sees_only_its_scratch_folder_and_a_read_only_system(kernel):
     seen = json.loads(run_in_kernel(kernel, PROBE % {
         "course": str(ROOT / "autograder"), "grader": str(ROOT / "nnbook" / "grader"),
         "root": str(ROOT), "checks": str(ROOT / "nnbook" / "checks.py"),
+        "package": str(ROOT / "nnbook"),
         "tests": str(ROOT / "autograder" / "hidden_tests" / "02-forward-pass.py")}))
     assert seen["files"] == ["data.txt"], "the scratch copy holds the hand-in, no notebook"
     assert seen["course"] is False and seen["read_tests"] is False
-    assert seen["grader"] == [], "the grader side of the package is hidden"
+    assert seen["grader"] is False, "the grader side of the package is not even named"
+    assert seen["package"] == learner_side() and "grade.py" not in seen["package"]
     assert set(seen["repository"]) <= {".venv", "nnbook"}
-    assert seen["write_package"] is False
-    assert seen["connection_files"] == [kernel.own_connection_file], "no other kernel's"
+    assert seen["write_package"] is False and seen["add_to_package"] is False
+    assert seen["write_outside"] == ["/run/nnbook/x"], "only its own small socket folder"
+    assert seen["connection_files"] == ["/run/nnbook/connection.json"], "no other kernel's"
     assert seen["write_home"] is True and seen["home"] != os.environ.get("HOME")
     if os.geteuid() == 0:
         assert seen["uid"] >= 200_000
@@ -252,3 +258,37 @@ def test_grading_without_bubblewrap_stops_and_says_what_to_install(tmp_path):
     assert "apt-get install bubblewrap" in result.stderr
     assert "--unsafe-no-sandbox" in result.stderr
     assert not (tmp_path / "autograded").exists()
+
+
+LIMITS = '''
+import errno, mmap, os
+try:  # shared memory is not in the data segment: the address-space limit counts it
+    mmap.mmap(-1, %(map_bytes)d, flags=mmap.MAP_SHARED | mmap.MAP_ANONYMOUS)
+    print("mapped")
+except OSError as error:
+    print("refused", errno.errorcode[error.errno])
+written = 0
+try:  # HOME, with the working folder in it, is memory-backed and of a fixed size
+    for part in range(%(home_mb)d // 32 + 2):  # files under the file-size limit
+        with open(f"fill{part}", "wb") as handle:
+            for _ in range(32):
+                handle.write(bytes(2**20))
+                handle.flush()
+                written += 1
+except OSError as error:
+    print("full after", written, errno.errorcode[error.errno])
+finally:
+    for name in os.listdir("."):
+        if name.startswith("fill"):
+            os.remove(name)
+'''
+
+
+def test_shared_memory_and_the_home_folder_are_limited(kernel):
+    manager = SandboxedKernelManager()
+    printed = run_in_kernel(kernel, LIMITS % {
+        "map_bytes": (manager.memory_mb + 2048 + 512) * 2**20, "home_mb": manager.disk_mb})
+    lines = printed.splitlines()
+    assert lines[0] == "refused ENOMEM", printed
+    assert lines[1].startswith("full after") and lines[1].endswith("ENOSPC"), printed
+    assert int(lines[1].split()[2]) <= manager.disk_mb, printed

@@ -288,58 +288,12 @@ class Student:
     attacks: tuple[str, ...] = field(default_factory=tuple)
 
 
-W_UNKNOWN_ID = (
-    "A cell whose nbgrader grade_id is unknown to the gradebook keeps grade/locked: nbgrader's "
-    "OverwriteCells deletes only the grade_id, then CheckCellMetadata raises ValidationError "
-    "('nbgrader cell does not have a grade_id') and the whole notebook fails to autograde "
-    "(FAILED, 0 points, no feedback, exit status 1). FixGradeIds should drop the nbgrader "
-    "metadata of every cell whose grade_id is not a cell of the source notebook, and reset "
-    "grade/solution/locked/points of the others from the source.")
-W_SOLUTION_GRADED = (
-    "A solution cell marked `grade: true` by the student makes OverwriteCells call "
-    "find_graded_cell, which raises MissingEntry: the notebook fails to autograde (exit 1). "
-    "Reset each cell's grade/solution/locked flags from the source notebook before nbgrader's "
-    "OverwriteCells.")
 W_RENAMED = (
     "A correct notebook handed in under another name ('02-forward-pass (1).ipynb') is skipped "
     "by nbgrader ('Skipping unknown notebook', then 'No notebooks found'): FAILED, 0 points, no "
     "feedback, although DESIGN.md says a renamed file is graded. When a submission folder has "
     "exactly one .ipynb and it is not the expected name, rename it to the expected name (and "
     "say so in the log and the feedback) before autograding.")
-W_INVALID = (
-    "A notebook that nbformat's schema refuses (here a cell tag with a comma, which no editor "
-    "writes but a student can) fails to autograde: nbconvert validates after ClearOutput. "
-    "Repair what the schema refuses (drop invalid tags and metadata) before nbgrader's "
-    "sanitising steps, as a student's hand-edited JSON must not stop the grading.")
-W_ATTACHMENT = (
-    "SanitizeFeedback drops every cell attachment, but the Markdown still refers to it "
-    "(`![sketch](attachment:image.png)`, what JupyterLab writes when a student pastes a "
-    "screenshot into a Markdown cell): nbconvert raises InvalidNotebook('missing attachment: "
-    "image.png'), generate_feedback fails, the student gets no feedback page and the run exits "
-    "1. Keep PNG/JPEG attachments whose data is base64 (as for outputs) and replace references "
-    "to the dropped ones with their alt text.")
-W_JS_LINK = (
-    "SanitizeFeedback writes `javascript&#58;` for `javascript:` in a student's Markdown, but "
-    "Markdown decodes character references in link destinations: `[a link](javascript:...)` "
-    "becomes `<a href=\"javascript:...\">a link</a>` in the feedback page, which runs the "
-    "student's script in whoever clicks it (nbgrader's feedback template does not pass "
-    "Markdown through clean_html). Show a student's Markdown as text (e.g. in a fenced code "
-    "block), or drop every link and image whose URL, after decoding, is not http(s) or mailto.")
-W_ESCAPE = (
-    "Terminal escape codes that are not colours (here OSC 8, `\\x1b]8;;javascript:...`) reach "
-    "the feedback page raw: ansi2html converts colour codes only. Harmless in a browser, but "
-    "they act in a terminal that shows the page (hyperlinks, window titles, OSC 52 writes to "
-    "the clipboard). Strip every remaining \\x1b sequence from outputs in LimitOutputSize or "
-    "SanitizeFeedback.")
-W_EXEC_COUNT = (
-    "The kernel writes its own messages: an execute_input/execute_reply whose execution_count "
-    "is a string (HTML) is stored as the cell's execution_count by nbclient; nbformat refuses "
-    "to write the autograded notebook (NotebookValidationError), so the notebook FAILS to "
-    "grade and grade.py reports INTEGRITY 'no score in the gradebook' for it (exit 1). The "
-    "feedback template prints execution_count unescaped (`In [{{ cell.execution_count }}]`), so "
-    "validation is all that stands between this and stored XSS. GradeInSandbox should set each "
-    "cell's execution_count (and each execute_result's) to an int it counts itself, ignoring "
-    "the kernel's, and validate every output it keeps.")
 
 STUDENTS: dict[str, Student] = {
     "honest_correct": Student(honest(), 6, honest=True),
@@ -359,8 +313,7 @@ STUDENTS: dict[str, Student] = {
     "handed_in": Student(attacker("handed_in"), 2),
     "forge_metadata": Student(attacker("forge_metadata", edit=forged_metadata), 2),
     "forge_metadata_crash": Student(attacker("forge_metadata_crash", edit=crashing_metadata),
-                                    AT_MOST_2,
-                                    fails=W_INVALID),
+                                    AT_MOST_2),
     "escape": Student(attacker("escape"), 2),
     "daemon_killer": Student(attacker("daemon_killer"), 2),
     "html_feedback": Student(attacker("html_feedback", edit=html_notebook), 2),
@@ -950,13 +903,10 @@ def test_no_process_outlives_grading(graded):
 
 
 def test_no_private_folder_is_left(graded):
-    folders = set()
-    for student in ATTACKERS:
-        notebook = autograded_notebook(graded.course, student)
-        for line in "\n".join(output_texts(notebook) if notebook else []).splitlines():
-            if line.startswith("HOSTILE-START") and "PRIV " in line:
-                folders |= {f for f in line.split("PRIV ", 1)[1].split(",") if f}
-    assert folders
+    # The sandbox names each kernel's private folder on the host in the grading log.
+    log = (graded.course / "grading.log").read_text()
+    folders = set(re.findall(r"A sandboxed kernel's private folder: (\S+)", log))
+    assert len(folders) >= len(GRADED), "a private folder per notebook graded, at least"
     left = sorted(f for f in folders if os.path.exists(f))
     assert not left, f"kernel folders left on the host: {left}"
 
@@ -1003,11 +953,6 @@ def test_hidden_tests_are_out_of_the_kernels_view(graded):
     assert "hidden" not in frames and "/nnbook/grader/" not in frames, frames
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "nnbook/grader/ is an empty folder and grade.py, generate.py and sphinx_site.py are bound "
-    "to /dev/null in the kernel's view, so no grader or maintainer code can be read; their "
-    "names still show in a listing of nnbook/. Bind the learner-side modules one by one into "
-    "a tmpfs to hide the names too."))
 def test_the_kernel_sees_only_the_learner_side_of_the_package(graded):
     [walked] = evidence(graded.course, "leak", "LEAK walked")
     listing = set(re.search(r"sees it: \[(.*?)\]", walked).group(1).replace("'", "")
@@ -1022,17 +967,17 @@ def test_memory_and_process_limits_hold(graded):
     assert int(forks.split()[2]) < MAX_PROCESSES, forks
     [threads] = evidence(graded.course, "resources_mem", "THREADS started")
     assert int(threads.split()[2]) < MAX_PROCESSES, threads
+    [shared] = evidence(graded.course, "resources_mem", "SHARED-MMAP")
+    assert "refused" in shared, shared
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "(Not strict: how far it overshoots depends on timing.) "
-    "The watchdog now measures the whole private folder (/tmp/nnbook-kernel-*/) and stops the "
-    "kernel, but it polls every 0.2 s while the kernel writes 64 MB files quickly, so the "
-    "folder overshoots the limit before the kernel is stopped. Make the private folder "
-    "read-only to the kernel (sockets in a subfolder, connection.json bound read-only)."))
 def test_the_kernels_private_folder_cannot_fill_the_host(graded):
+    # The folder of its sockets and connection file is a memory-backed folder of 1 MB.
     [line] = evidence(graded.course, "resources_disk", "DISK private MB")
-    assert int(line.split()[3]) <= DISK_MB, line
+    assert int(line.split()[3]) <= 1, line
+    for label in ("home", "tmp", "work"):
+        [line] = evidence(graded.course, "resources_disk", f"DISK {label} MB")
+        assert int(line.split()[3]) <= DISK_MB, line
 
 
 @pytest.mark.parametrize("student", [param(s) for s in ATTACKERS])

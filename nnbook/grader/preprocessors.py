@@ -1,5 +1,7 @@
 """nbgrader preprocessors that grade a class safely; switched on in ``nbgrader_config.py``.
 
+- :class:`RepairSchema` runs first: what nbformat's schema refuses in a hand-edited notebook
+  (a tag with a comma, metadata of the wrong type) is dropped, so the notebook can be graded;
 - :class:`RestoreDeletedCells` puts back the locked cells (setup, visible checks) that a
   student deleted, where the source has them, before nbgrader restores their contents;
 - :class:`FixGradeIds` keeps a notebook gradable when a graded cell was copy-pasted (two
@@ -24,6 +26,7 @@ from pathlib import Path
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode, read
+from nbformat.validator import iter_validate
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Float, Integer
@@ -290,6 +293,47 @@ class LimitOutputSize(NbGraderPreprocessor):
         return cell, resources
 
 
+class RepairSchema(NbGraderPreprocessor):
+    """Drop what nbformat's schema refuses, so a hand-edited notebook can still be graded.
+
+    nbconvert validates the notebook after each preprocessor: a single bad cell tag would stop
+    the whole submission. Metadata the schema refuses is removed (a cell's nbgrader metadata is
+    reset from the source later, by FixGradeIds); outputs it refuses are cleared.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources):
+        for _ in range(50):  # each pass repairs what the schema reports, until nothing is left
+            errors = list(iter_validate(nb))
+            if not errors:
+                break
+            for error in errors:
+                if not self._repair(nb, list(error.absolute_path)):
+                    self.log.warning("The notebook breaks nbformat's schema where it cannot "
+                                     "be repaired: %s", str(error.message)[:200])
+                    return nb, resources
+        return nb, resources
+
+    def _repair(self, nb: NotebookNode, path: list) -> bool:
+        if len(path) >= 3 and path[0] == "cells" and isinstance(path[1], int) \
+                and path[1] < len(nb.cells):
+            cell = nb.cells[path[1]]
+            if path[2] == "metadata" and len(path) >= 4 and path[3] in cell.metadata:
+                self.log.warning("Cell %d: metadata %r dropped (nbformat's schema refuses "
+                                 "it)", path[1] + 1, path[3])
+                del cell.metadata[path[3]]
+                return True
+            if path[2] in ("outputs", "execution_count") and cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+                return True
+            if path[2] == "attachments" and "attachments" in cell:
+                del cell["attachments"]
+                return True
+        if len(path) >= 2 and path[0] == "metadata" and path[1] in nb.metadata:
+            del nb.metadata[path[1]]
+            return True
+        return False
+
+
 class RestoreDeletedCells(NbGraderPreprocessor):
     """Put back locked and graded cells that a submission lacks, in their source position.
 
@@ -341,8 +385,7 @@ class FixGradeIds(NbGraderPreprocessor):
     nothing. The first cell of each grade_id of the source gets the source's metadata
     (graded, locked, points); every other cell with nbgrader metadata (a copy, an id that is
     not in the source, mangled metadata) becomes an ordinary cell, and the log says so; cells
-    the source has and the notebook lacks are then put back by RestoreDeletedCells. Invalid
-    tags are dropped.
+    the source has and the notebook lacks are then put back by RestoreDeletedCells.
     """
 
     def preprocess(self, nb: NotebookNode, resources):
@@ -351,10 +394,6 @@ class FixGradeIds(NbGraderPreprocessor):
             _grade_id(c): c.metadata["nbgrader"] for c in source.cells if _grade_id(c)}
         seen: set[str] = set()
         for index, cell in enumerate(nb.cells):
-            tags = cell.metadata.get("tags")
-            if tags is not None and not (isinstance(tags, list) and all(
-                    isinstance(t, str) and t and "," not in t for t in tags)):
-                del cell.metadata["tags"]  # invalid tags would make the notebook unreadable
             meta = cell.metadata.get("nbgrader")
             if meta is None:
                 continue

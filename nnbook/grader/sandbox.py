@@ -1,16 +1,20 @@
 """Each submission's kernel in a bubblewrap sandbox.
 
 The kernel sees a read-only system: ``/usr``, ``/etc``, the Python installation, the virtual
-environment and the learner side of the book's package (``nnbook`` without ``nnbook/grader``).
-Its only writable places are a scratch copy of the submission's folder (without the notebook
-being graded), a private HOME and a private ``/tmp``. It has no network, its own process,
-IPC and hostname namespaces, so every process it starts dies with it, and it talks to the
-grader over Unix sockets (ZeroMQ's ``ipc`` transport) in a folder that only it and the grader
-share. The course folder, the gradebook, ``source/``, ``release/``, the hidden tests, other
-students' folders and other kernels' connection files are not in its view at all.
+environment and the learner-side modules of the book's package (``nnbook/`` shows nothing
+else, not even the names of the grader's and maintainer's modules). Everything it can write is
+memory-backed and private, of a fixed size: HOME, with a scratch copy of the submission's
+folder (without the notebook being graded) in ``~/work``, its working folder; ``/tmp``; and
+the folder of its sockets. No folder of the host is writable to it. It has no network, its own
+process, IPC and hostname namespaces, so every process it starts dies with it. It talks to the
+grader over Unix sockets (ZeroMQ's ``ipc`` transport) that it creates inside the sandbox; the
+grader reaches them through ``/proc/<pid>/root``. The course folder, the gradebook,
+``source/``, ``release/``, the hidden tests, other students' folders and other kernels'
+connection files are not in its view at all.
 
-Limits (``nbgrader_config.py``, class ``SandboxedKernelManager``): memory, processes, the size
-of one file, CPU seconds, and the disk the scratch folder may fill (watched from outside).
+Limits (``nbgrader_config.py``, class ``SandboxedKernelManager``): memory (data and address
+space, so shared mappings count too), processes, the size of one file, CPU seconds, and the
+size of HOME and ``/tmp``.
 
 As root the kernel runs as a user id of its own (so the process limit counts its processes
 alone); as an ordinary user it runs as that user inside a user namespace.
@@ -23,7 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -36,6 +40,14 @@ GRADER_SIDE = Path(__file__).resolve().parent  # nnbook/grader/
 NOT_LEARNER_SIDE = ("grade.py", "generate.py", "sphinx_site.py")
 HOME = "/home/student"
 WORK = "/home/student/work"
+#: In the kernel's view: the folder of its sockets and connection file (a small memory-backed
+#: folder), and, read-only, what its HOME starts with (``work/``, the submission's files, and
+#: Matplotlib's font list), copied into HOME as the kernel starts.
+SOCKETS = "/run/nnbook"
+HOME_START = "/run/nnbook-home"
+#: Address space a kernel may map beyond ``memory_mb``: the runtime reserves more than it uses
+#: (thread stacks, malloc arenas); PyTorch, NumPy and Matplotlib together map about 700 MB.
+ADDRESS_SPACE_SLACK_MB = 2048
 #: The user ids given to sandboxed kernels when grading as root, one per kernel.
 SANDBOX_UIDS = range(200_000, 260_000)
 
@@ -72,7 +84,7 @@ def check_sandbox() -> None:
 
 def _read_only_paths() -> list[Path]:
     """What the kernel needs to start Python, NumPy, Matplotlib, PyTorch and the package."""
-    paths = [Path("/usr"), Path("/etc"), Path(sys.base_prefix), Path(sys.prefix), PACKAGE]
+    paths = [Path("/usr"), Path("/etc"), Path(sys.base_prefix), Path(sys.prefix)]
     data = os.environ.get("NNBOOK_MNIST_DIR")
     if data and Path(data).is_dir():
         paths.append(Path(data).resolve())
@@ -108,10 +120,40 @@ class _Mounts:
         self.made.add(Path(target))
 
 
-def sandbox_command(kernel_cmd: list[str], *, private: Path, scratch: Path, uid: int | None,
+def learner_side() -> list[str]:
+    """The entries of ``nnbook/`` a kernel may see: the modules learners' notebooks import.
+
+    Compiled files are left out too: ``__pycache__`` holds the grader's bytecode.
+    """
+    return sorted(p.name for p in PACKAGE.iterdir()
+                  if p.name not in NOT_LEARNER_SIDE and p != GRADER_SIDE
+                  and p.name != "__pycache__" and not p.name.startswith("."))
+
+
+#: Run as the kernel's user before the kernel: fill HOME, then start in the working folder.
+_COPY_THEN_RUN = 'cp -R "$1"/. "$HOME"/ && cd "$2" && shift 2 && exec "$@"'
+
+
+def matplotlib_font_list() -> Path | None:
+    """The grader's Matplotlib font cache: copied into each kernel's HOME, so that a kernel
+    does not spend a second or two building its own."""
+    try:
+        import matplotlib
+        from matplotlib import font_manager  # noqa: F401 (builds the cache if missing)
+    except ImportError:
+        return None
+    found = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-*.json"))
+    return found[-1] if found else None
+
+
+def sandbox_command(kernel_cmd: list[str], *, private: Path, home: Path, uid: int | None,
                     memory_mb: int, max_processes: int, max_file_mb: int, cpu_seconds: int,
                     tmp_mb: int, environment: dict[str, str]) -> list[str]:
-    """The command that runs ``kernel_cmd`` in the sandbox."""
+    """The command that runs ``kernel_cmd`` in the sandbox.
+
+    ``private`` holds the connection file, bound read-only; ``home`` what the kernel's
+    memory-backed HOME starts with (``home/work`` holds the submission's files).
+    """
     mounts = _Mounts()
     for link, target in (("/bin", "usr/bin"), ("/sbin", "usr/sbin"), ("/lib", "usr/lib"),
                          ("/lib64", "usr/lib64")):
@@ -127,23 +169,30 @@ def sandbox_command(kernel_cmd: list[str], *, private: Path, scratch: Path, uid:
     mounts.add("--tmpfs", None, HOME, size=tmp_mb * 2**20)
     for path in _read_only_paths():
         mounts.add("--ro-bind", str(path), str(path))
-    # The grader side of the package, and the maintainer's and grader's modules beside the
-    # learner side, are not in the kernel's view.
-    mounts.add("--tmpfs", None, str(GRADER_SIDE))
-    for name in NOT_LEARNER_SIDE:
-        if (PACKAGE / name).is_file():
-            mounts.args += ["--ro-bind", "/dev/null", str(PACKAGE / name)]
-    mounts.add("--bind", str(scratch), WORK)
-    mounts.add("--bind", str(private), str(private))  # the connection file and sockets
+    # The package: an empty read-only folder with the learner-side modules bound into it, so
+    # neither the grader's and maintainer's code nor their names are in view.
+    mounts.add("--tmpfs", None, str(PACKAGE))
+    for name in learner_side():
+        mounts.add("--ro-bind", str(PACKAGE / name), str(PACKAGE / name))
+    mounts.args += ["--remount-ro", str(PACKAGE)]
+    mounts.add("--tmpfs", None, SOCKETS, size=2**20)
+    mounts.add("--ro-bind", str(private / "connection.json"), f"{SOCKETS}/connection.json")
+    mounts.add("--ro-bind", str(home), HOME_START)
 
     command = [bwrap_path(), *mounts.args,
                "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
                "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
-               "--new-session", "--chdir", WORK, "--clearenv"]
+               "--new-session", "--chdir", HOME, "--clearenv"]
     for name, value in environment.items():
         command += ["--setenv", name, value]
-    limits = ["/usr/bin/prlimit", f"--data={memory_mb * 2**20}",
+    memory = memory_mb * 2**20
+    limits = ["/usr/bin/prlimit", f"--data={memory}",
+              f"--as={memory + ADDRESS_SPACE_SLACK_MB * 2**20}",
               f"--fsize={max_file_mb * 2**20}", f"--cpu={cpu_seconds}", "--core=0"]
+    # The kernel reads its connection file where the sandbox shows it.
+    kernel_cmd = [f"{SOCKETS}/connection.json" if part == str(private / "connection.json")
+                  else part for part in kernel_cmd]
+    kernel_cmd = ["/bin/sh", "-c", _COPY_THEN_RUN, "sandbox", HOME_START, WORK, *kernel_cmd]
     if uid is not None:
         # Root: bwrap keeps only the right to change user, then the kernel becomes `uid`,
         # losing every capability; the process limit then counts this kernel's processes.
@@ -195,28 +244,17 @@ def copy_submission(folder: Path, scratch: Path, max_mb: int) -> list[str]:
     return skipped
 
 
-def _folder_size(folder: Path) -> int:
-    total = 0
-    for root, _, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_blocks * 512
-            except OSError:
-                pass
-    return total
-
-
 class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run in a bubblewrap sandbox (see the module's text)."""
 
-    memory_mb = Integer(4096, help="memory (data segment) a kernel may use, MB").tag(config=True)
+    memory_mb = Integer(4096, help="memory a kernel may use, MB (its data segment; its address "
+                        "space may be 2048 MB larger)").tag(config=True)
     max_processes = Integer(64, help="processes and threads a kernel may run").tag(config=True)
     max_file_mb = Integer(64, help="largest file a kernel may write, MB").tag(config=True)
     cpu_seconds = Integer(900, help="CPU seconds a kernel may use in all").tag(config=True)
-    disk_mb = Integer(256, help="disk the scratch folder may fill, MB (watched every 0.2 s); "
-                      "/tmp and HOME are memory-backed folders of this size each"
-                      ).tag(config=True)
-    copy_mb = Integer(100, help="submission files copied into the scratch folder, MB"
+    disk_mb = Integer(256, help="size of HOME (which holds the working folder) and of /tmp, "
+                      "MB each; both are memory-backed").tag(config=True)
+    copy_mb = Integer(100, help="submission files copied into the working folder, MB"
                       ).tag(config=True)
     extra_env = List(Unicode(), ["OMP_NUM_THREADS=1", "OPENBLAS_NUM_THREADS=1",
                                  "MKL_NUM_THREADS=1", "MPLBACKEND=agg"],
@@ -224,8 +262,6 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox = Bool(True, help="False runs kernels without a sandbox (unsafe)").tag(config=True)
 
     _private: Path | None = None
-    _watchdog: threading.Event | None = None
-    disk_exceeded = False
 
     def _environment(self) -> dict[str, str]:
         path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin",
@@ -253,9 +289,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._private is None:
             self._private = Path(tempfile.mkdtemp(prefix="nnbook-kernel-"))
             folder = Path(kw.get("cwd") or os.getcwd())
-            scratch = self._private / "work"
-            scratch.mkdir()
+            scratch = self._private / "home" / "work"
+            scratch.mkdir(parents=True)
             self.skipped_files = copy_submission(folder, scratch, self.copy_mb)
+            fonts = matplotlib_font_list()
+            if fonts is not None:
+                config = self._private / "home" / ".config" / "matplotlib"
+                config.mkdir(parents=True)
+                shutil.copyfile(fonts, config / fonts.name)
             self._uid = None
             if os.geteuid() == 0:
                 self._uid = SANDBOX_UIDS[(os.getpid() * 97 + id(self)) % len(SANDBOX_UIDS)]
@@ -263,16 +304,43 @@ class SandboxedKernelManager(AsyncKernelManager):
                     for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
                         os.chown(name, self._uid, self._uid)
             os.chmod(self._private, 0o700)
-        # ZeroMQ over Unix sockets in the private folder: the kernel has no network at all.
+            self.log.info("A sandboxed kernel's private folder: %s", self._private)
+        # ZeroMQ over Unix sockets that the kernel creates in its own memory-backed folder:
+        # it has no network, and no folder of the host to write to.
         self.transport = "ipc"
-        self.ip = str(self._private / "kernel")
+        self.ip = f"{SOCKETS}/kernel"
         self.connection_file = str(self._private / "connection.json")
         kw["cwd"] = str(self._private)
         result = await super()._async_pre_start_kernel(**kw)
         if self._uid is not None:
             os.chown(self.connection_file, self._uid, self._uid)
-        self._start_watchdog()
         return result
+
+    async def _async_post_start_kernel(self, **kw):
+        if self.sandbox:
+            # The grader reaches the sockets through the sandbox's root, /proc/<pid>/root.
+            self.ip = f"/proc/{self._sandbox_pid()}/root{SOCKETS}/kernel"
+        return await super()._async_post_start_kernel(**kw)
+
+    post_start_kernel = _async_post_start_kernel
+
+    def _sandbox_pid(self) -> int:
+        """The first process inside the sandbox: bwrap's child, in the sandbox's mounts."""
+        process = self.provisioner.process
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                pids = children.read_text().split()
+            except OSError:
+                pids = []
+            if pids:
+                return int(pids[0])
+            if process.poll() is not None:
+                raise RuntimeError("the sandbox stopped as it started: "
+                                   f"bwrap exited with status {process.returncode}")
+            time.sleep(0.005)
+        raise RuntimeError("the sandbox did not start within 10 s")
 
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
@@ -280,39 +348,10 @@ class SandboxedKernelManager(AsyncKernelManager):
             return cmd
         assert self._private is not None
         return sandbox_command(
-            cmd, private=self._private, scratch=self._private / "work", uid=self._uid,
+            cmd, private=self._private, home=self._private / "home", uid=self._uid,
             memory_mb=self.memory_mb, max_processes=self.max_processes,
             max_file_mb=self.max_file_mb, cpu_seconds=self.cpu_seconds,
             tmp_mb=self.disk_mb, environment=self._environment())
-
-    def _start_watchdog(self) -> None:
-        if self._watchdog is not None:
-            return
-        stop = self._watchdog = threading.Event()
-        # The whole private folder: the scratch copy, and the folder of the sockets, which
-        # the kernel can write too.
-        scratch, limit = self._private, self.disk_mb * 2**20
-
-        def watch() -> None:
-            while not stop.wait(0.2):
-                if _folder_size(scratch) > limit:
-                    self.disk_exceeded = True
-                    self.log.warning("A kernel filled %d MB of disk; stopping it", self.disk_mb)
-                    provisioner = self.provisioner
-                    process = getattr(provisioner, "process", None)
-                    if process is not None:
-                        process.kill()
-                    # Free the disk now; keep what the kernel manager still needs.
-                    for path in scratch.iterdir():
-                        if path.name == "connection.json" or path.is_socket():
-                            continue
-                        if path.is_dir() and not path.is_symlink():
-                            shutil.rmtree(path, ignore_errors=True)
-                        else:
-                            path.unlink(missing_ok=True)
-                    return
-
-        threading.Thread(target=watch, daemon=True).start()
 
     async def _async_cleanup_resources(self, restart: bool = False):
         await super()._async_cleanup_resources(restart=restart)
@@ -324,8 +363,5 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     def _remove_private(self) -> None:
         if self._private is not None:
-            if self._watchdog is not None:
-                self._watchdog.set()
-                self._watchdog = None
             shutil.rmtree(self._private, ignore_errors=True)
             self._private = None
