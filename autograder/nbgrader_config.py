@@ -34,23 +34,40 @@ from nbconvert.preprocessors import (  # noqa: E402
 from nbgrader.preprocessors import (  # noqa: E402
     AssignLatePenalties,
     CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
     ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
     GetGrades,
     IgnorePattern,
+    IncludeHeaderFooter,
+    InstantiateTests,
     LimitOutput,
+    LockCells,
     OverwriteCells,
     OverwriteKernelspec,
     SaveAutoGrades,
+    SaveCells,
 )
 
 from nnbook.grader.preprocessors import (  # noqa: E402
     FixGradeIds,
     GradeInSandbox,
     LimitOutputSize,
+    PrepareForLearners,
     RepairSchema,
     RestoreDeletedCells,
     SanitizeFeedback,
 )
+
+# Releasing: nbgrader 0.9's steps, then the learners' cell metadata (Run All goes through an
+# unfinished notebook, hints start folded). nnbook/generate.py's release_version does the same.
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter, InstantiateTests, LockCells, ClearSolutions, ClearOutput,
+    CheckCellMetadata, ComputeChecksums, SaveCells, ClearHiddenTests, ClearMarkScheme,
+    ComputeChecksums, CheckCellMetadata, PrepareForLearners,
+]
 
 c.Autograde.sanitize_preprocessors = [
     RepairSchema, ClearOutput, FixGradeIds, OverwriteKernelspec, RestoreDeletedCells,

@@ -7,7 +7,9 @@
 From ``autograder/source/<chapter>/<chapter>.ipynb`` it writes
 
 - ``exercises/<chapter>.ipynb``: nbgrader's release version (the same preprocessors as
-  ``nbgrader generate_assignment``): stubs, visible checks, no outputs;
+  ``nbgrader generate_assignment``): stubs, visible checks, no outputs, hints collapsed, and
+  every code cell from the first exercise on tagged so that Run All goes through an
+  unfinished notebook (``nnbook.grader.preprocessors.PrepareForLearners``);
 - ``solutions/<chapter>.ipynb``: solutions in place, executed, outputs
   stored (nbval checks these outputs against a fresh run);
 - ``book/<chapter>.ipynb``: the executed solution notebook for the website, with each solution
@@ -120,11 +122,15 @@ def release_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
         LockCells,
     )
 
+    from nnbook.grader.preprocessors import PrepareForLearners
+
     nb = copy.deepcopy(source)
     resources: dict = {}
-    # The order of nbgrader's GenerateAssignment, less the steps that need a database.
+    # The order of GenerateAssignment in autograder/nbgrader_config.py, less the steps that need
+    # a database.
     for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums,
-                 ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata):
+                 ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata,
+                 PrepareForLearners):
         nb, resources = step().preprocess(nb, resources)
     return nb
 
