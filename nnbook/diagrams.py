@@ -55,6 +55,29 @@ DISPLAY_DPI = 100
 FIGURE_DPI = 2 * DISPLAY_DPI
 
 
+#: The chapters' plots (see :func:`subplots`): a width that a phone's column (about 360 CSS
+#: px) shows at 80 % or more, and no text under 10.5 points, so that the smallest label is
+#: at least 11 CSS px on a phone and about 14.6 px (its drawn size) on a desktop.
+PLOT_WIDTH = 4.4
+PLOT_FONT_POINTS = 10.5
+PLOT_STYLE = {"font.size": PLOT_FONT_POINTS, "axes.titlesize": PLOT_FONT_POINTS + 0.5,
+              "axes.labelsize": PLOT_FONT_POINTS, "xtick.labelsize": PLOT_FONT_POINTS,
+              "ytick.labelsize": PLOT_FONT_POINTS, "legend.fontsize": PLOT_FONT_POINTS,
+              "legend.title_fontsize": PLOT_FONT_POINTS, "figure.titlesize": PLOT_FONT_POINTS + 1}
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, height: float, **options):
+    """``pyplot.subplots`` for the book's plots: :data:`PLOT_WIDTH` wide, ``height`` inches
+    high, in the book's text sizes (:data:`PLOT_STYLE`, set for the rest of the session, since
+    matplotlib reads sizes when a title or a legend is made). Stack panels in rows: side by
+    side they would be too narrow on a phone. Show the figure with :func:`show`."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams.update(PLOT_STYLE)
+    return plt.subplots(nrows, ncols, figsize=(PLOT_WIDTH, height), **options)
+
+
 def smallest_text_points(figure: Figure) -> float | None:
     """The font size of the smallest text in ``figure`` (a label's base size, in points).
 

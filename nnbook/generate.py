@@ -41,6 +41,16 @@ BOOK_DIR = ROOT / "book"
 #: (myst-nb turns a cell's tag ``t`` into the class ``tag_t``).
 SOLUTION_TAG = "solution"
 SOLUTION_CLASS = f"tag_{SOLUTION_TAG}"
+#: The course edition of the website (see ``nnbook/sphinx_site.py``) leaves out the output of
+#: every code cell from a chapter's first solution on: it may show an exercise's answer. A
+#: source cell tagged ANSWER_FREE keeps its output there, because it uses nothing a solution
+#: computes (``tests/test_website.py`` checks that claim).
+ANSWER_FREE_TAG = "answer-free"
+#: A markdown cell tagged STATES_ANSWER says an exercise's answer in its text: the course
+#: edition leaves out its paragraphs (lists, formulas) that state a precise value, which
+#: ``book_version`` wraps in a container of this class.
+STATES_ANSWER_TAG = "states-answer"
+STATES_ANSWER_CLASS = "nnbook-states-answer"
 SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
@@ -155,7 +165,7 @@ def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
     ``hide-input`` in myst-nb; ``hide-input`` stays for tools that know only that), so that a
     closed toggle gives nothing away. Every solution is marked (the tag, and the class of a markdown
     solution's dropdown, ``SOLUTION_CLASS``) so that the course edition of the website can
-    leave them out (see ``nnbook/sphinx_site.py``).
+    leave them out (see ``nnbook/sphinx_site.py``), and so is prose tagged STATES_ANSWER_TAG.
     """
     nb = copy.deepcopy(executed_solutions)
     cells = []
@@ -171,6 +181,8 @@ def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
             cell.source = _dropdown("Hint", cell.source)
         elif cell.cell_type == "markdown" and is_solution(cell):
             cell.source = _dropdown("Solution", cell.source, css_class=SOLUTION_CLASS)
+        elif cell.cell_type == "markdown" and STATES_ANSWER_TAG in cell_tags:
+            cell.source = _answer_containers(cell.source)
         elif cell.cell_type == "markdown" and "exercise" in cell_tags:
             cell.source = cell.source.rstrip() + (
                 f"\n\n*Work this exercise in the notebook "
@@ -184,9 +196,92 @@ def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
     return nb
 
 
+def _fence(markdown: str) -> str:
+    """A fence longer than any inside the text, so code blocks in it survive."""
+    return "`" * max(4, 1 + max((len(m) for m in re.findall(r"`{3,}", markdown)), default=0))
+
+
+_HEADING = re.compile(r"^(#{1,6}\s|\([^)]+\)=\s*$)")
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
+def _states_a_value(text: str) -> bool:
+    """Whether ``text`` has a number as precise as an answer (four significant digits)."""
+    return any(len(number.lstrip("-").replace(".", "").lstrip("0")) >= 4
+               for number in _DECIMAL.findall(text))
+
+
+def _blocks(markdown: str) -> list[str]:
+    """The blocks of ``markdown``: paragraphs and lists, each fenced block and display formula
+    whole, each heading (or label) alone."""
+    blocks: list[str] = []
+    current: list[str] = []
+    closing = None
+
+    def end() -> None:
+        if current:
+            blocks.append("\n".join(current))
+            current.clear()
+
+    for line in markdown.splitlines():
+        stripped = line.strip()
+        if closing is not None:
+            current.append(line)
+            # A display formula ends with $$, or with "$$ (label)" when it is numbered.
+            if (closing == "$$" and re.match(r"^\$\$\s*\(|.*\$\$$", stripped)) or (
+                    closing != "$$" and stripped.startswith(closing)
+                    and set(stripped) == {closing[0]}):
+                closing = None
+            continue
+        if not stripped:
+            end()
+            continue
+        if _HEADING.match(line):
+            end()
+            blocks.append(line)
+            continue
+        fence = re.match(r"(`{3,}|:{3,})", stripped)
+        if fence:
+            closing = fence.group(1)
+        elif stripped.startswith("$$") and not (len(stripped) > 2 and stripped.endswith("$$")):
+            closing = "$$"
+        current.append(line)
+    end()
+    return blocks
+
+
+def _answer_containers(markdown: str) -> str:
+    """``markdown`` with each run of blocks that state a precise value inside a container of
+    the class STATES_ANSWER_CLASS, which the course edition leaves out; headings stay outside
+    (a section may not start inside a directive), and so does the prose between the values."""
+    fence = _fence(markdown)
+    out: list[str] = []
+    held: list[str] = []
+
+    def release() -> None:
+        if held:
+            body = "\n\n".join(held)
+            out.append(f"{fence}{{container}} {STATES_ANSWER_CLASS}\n{body}\n{fence}")
+            held.clear()
+
+    for block in _blocks(markdown):
+        if _HEADING.match(block):
+            release()
+            if out and _HEADING.match(out[-1].splitlines()[-1]):
+                out[-1] += "\n" + block  # a label stays with its heading
+            else:
+                out.append(block)
+        elif _states_a_value(block):
+            held.append(block)
+        else:
+            release()
+            out.append(block)
+    release()
+    return "\n\n".join(out)
+
+
 def _dropdown(title: str, markdown: str, css_class: str | None = None) -> str:
-    # A fence longer than any inside the text, so code blocks in a hint survive.
-    fence = "`" * max(4, 1 + max((len(m) for m in re.findall(r"`{3,}", markdown)), default=0))
+    fence = _fence(markdown)
     body = re.sub(r"^\s*\*\*" + title + r"[.:]?\*\*[.:]?\s*", "", markdown.strip())
     option = f":class-container: {css_class}\n" if css_class else ""
     return f"{fence}{{dropdown}} {title}\n{option}{body}\n{fence}"

@@ -7,8 +7,10 @@ While the site is built it
   comparing syntax trees);
 - gives every figure's image its caption, in plain text, as alternative text;
 - for the *course edition* (``NNBOOK_COURSE_EDITION=1``, see ``tasks.py build
-  --course-edition``) leaves out every solution and its output, and the page sources and
-  launch buttons that would lead back to them;
+  --course-edition``) leaves out every solution and its output, the output of every later
+  code cell of the chapter that is not tagged ``answer-free`` (a figure keeps its caption),
+  the paragraphs of prose tagged ``states-answer`` that state a precise value, and the page
+  sources and launch buttons that would lead back to the solutions (:func:`leave_out_answers`);
 - lightens every page: no MathJax on a page without a formula, no icon font (the few icons
   the theme shows become a small stylesheet, made from the theme's own icons), no search
   scripts outside the search page (the theme's search-as-you-type is off);
@@ -38,6 +40,23 @@ STATIC = Path(__file__).resolve().parent.parent / "book" / "_static"
 COURSE_EDITION_ENV = "NNBOOK_COURSE_EDITION"
 #: The class that marks a solution on a page (see ``nnbook.generate.book_version``).
 SOLUTION_CLASS = "tag_solution"
+#: A code cell whose output the course edition keeps after a solution (the source's tag
+#: ``answer-free``), and the container of prose that states an answer (``states-answer``).
+ANSWER_FREE_CLASS = "tag_answer-free"
+STATES_ANSWER_CLASS = "nnbook-states-answer"
+#: What the course edition says where it leaves something out.
+WITHHELD_OUTPUT = ("Output left out of the course edition: it comes from an exercise's "
+                   "answer. Run the cell in your notebook once your solution passes its check.")
+WITHHELD_FIGURE = ("Figure left out of the course edition: it is drawn from an exercise's "
+                   "answer. Run the cell in your notebook once your solution passes its check.")
+WITHHELD_PROSE = ("A passage is left out of the course edition here: it states an exercise's "
+                  "answer.")
+WITHHELD_CLASS = "nnbook-withheld"
+#: The smallest text a figure may show, in CSS px: a figure is never shown narrower than
+#: the width at which its smallest label (recorded by ``nnbook.diagrams.figure_png``) has
+#: this size; on a narrower screen it scrolls sideways in its own box.
+LEGIBLE_TEXT_PX = 11
+BOOK = STATIC.parent
 DISPLAY_COLUMNS = 80
 
 
@@ -552,11 +571,54 @@ def _course_edition(config) -> bool:
     return bool(config.nnbook_course_edition)
 
 
+def _note(text: str) -> nodes.paragraph:
+    return nodes.paragraph(text, text, classes=[WITHHELD_CLASS])
+
+
+def _withhold_output(output: nodes.Element) -> None:
+    """Empty a cell's output for the course edition: a figure keeps its caption (other pages
+    refer to it by number), its image gives way to a note."""
+    figures = list(output.findall(nodes.figure))
+    kept = []
+    for figure in figures:
+        figure.children = [_note(WITHHELD_FIGURE)] + [
+            child for child in figure.children if isinstance(child, nodes.caption)]
+        for child in figure.children:
+            child.parent = figure
+        kept.append(figure)
+    output.children = []
+    for node in kept or [_note(WITHHELD_OUTPUT)]:
+        output.append(node)
+
+
+def leave_out_answers(doctree) -> None:
+    """The course edition's rule: no solution; from the first solution on, no output of a
+    code cell unless its source is tagged ``answer-free``; no paragraph of prose tagged
+    ``states-answer`` that states a precise value (see ``nnbook.generate``)."""
+    solutions, after, seen = [], [], False
+    for node in doctree.findall(nodes.Element):
+        classes = node.get("classes", ())
+        if SOLUTION_CLASS in classes:
+            solutions.append(node)
+            seen = True
+        elif seen and node.get("nb_element") == "cell_code" \
+                and ANSWER_FREE_CLASS not in classes:
+            after.append(node)
+    for cell in after:
+        for output in list(cell.findall(nodes.container)):
+            if output.get("nb_element") == "cell_code_output":
+                _withhold_output(output)
+    for node in solutions:
+        if node.parent is not None:
+            node.parent.remove(node)
+    for node in list(doctree.findall(nodes.container)):
+        if STATES_ANSWER_CLASS in node.get("classes", ()) and node.parent is not None:
+            node.replace_self(_note(WITHHELD_PROSE))
+
+
 def _doctree_read(app, doctree) -> None:
     if _course_edition(app.config):
-        for node in list(doctree.findall(nodes.Element)):
-            if SOLUTION_CLASS in node.get("classes", ()) and node.parent is not None:
-                node.parent.remove(node)
+        leave_out_answers(doctree)
     for block in doctree.findall(nodes.literal_block):
         parent = block.parent
         if parent is None or parent.get("nb_element") != "cell_code_source":
@@ -727,6 +789,47 @@ def _used_icons(html: str) -> set[tuple[str, str]]:
     return used
 
 
+def legible_widths(notebooks) -> dict[str, int]:
+    """For each figure of the chapters (by its name on the site: the SHA-256 of its PNG, as
+    myst-nb names it), the least width in CSS px at which its smallest text is
+    LEGIBLE_TEXT_PX, but no more than the width it is drawn for."""
+    import base64
+    import hashlib
+    import json
+    import math
+
+    widths = {}
+    for notebook in notebooks:
+        for cell in json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]:
+            for output in cell.get("outputs", []):
+                png = output.get("data", {}).get("image/png")
+                metadata = output.get("metadata", {}).get("image/png", {})
+                smallest, shown = metadata.get("smallest_text_px"), metadata.get("width")
+                if not png or not smallest or not shown:
+                    continue
+                data = base64.b64decode(png)
+                drawn = int.from_bytes(data[16:20], "big")  # the PNG's width in pixels
+                name = hashlib.sha256(data).hexdigest()
+                widths[name] = min(int(shown), math.ceil(drawn * LEGIBLE_TEXT_PX / smallest))
+    return widths
+
+
+_IMAGE = re.compile(r'<img\b[^>]*\bsrc="[^"]*_images/([0-9a-f]{64})\.png"[^>]*>')
+
+
+def _legible_images(html: str, widths: dict[str, int]) -> str:
+    """Every chapter figure's ``<img>`` with its legible width as ``min-width`` (see
+    nnbook.css: the link around it scrolls when the screen is narrower)."""
+    def widen(match: re.Match) -> str:
+        tag, width = match.group(0), widths.get(match.group(1))
+        if width is None or "min-width" in tag:
+            return tag
+        if ' style="' in tag:
+            return tag.replace(' style="', f' style="min-width: {width}px; ', 1)
+        return tag.replace("<img ", f'<img style="min-width: {width}px" ', 1)
+    return _IMAGE.sub(widen, html)
+
+
 def _build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -743,8 +846,9 @@ def _build_finished(app, exception) -> None:
     if css is not None:
         (outdir / "_static" / "nnbook-icons.css").write_text(css, encoding="utf-8")
     search_as_you_type = (app.config.html_theme_options or {}).get("search_as_you_type")
+    widths = legible_widths(sorted(BOOK.glob("*.ipynb")))
     for page, text in texts.items():
-        new = text
+        new = _legible_images(text, widths)
         if css is not None:
             new = _FONTAWESOME_SCRIPT.sub("", new)
         if not search_as_you_type and page.name != "search.html":

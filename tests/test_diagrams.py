@@ -83,3 +83,51 @@ def test_out_of_range_weights_and_values_are_rejected():
         diagrams.NetworkDiagram([2, 3, 1]).write_values(neurons={1: [1, 2]})
     with pytest.raises(ValueError, match="needs 2 receptor and neuron vectors"):
         diagrams.forward_pass_diagram([1, 2], [[1, 2, 3]], [[1, 2, 3]], layers=[2, 3, 1])
+
+
+#: The width of the article's column on a 390 px phone, in CSS px, as the browser test
+#: measures it (figures widen to it on a phone); the browser test is the real measurement.
+PHONE_COLUMN = 358
+
+
+def test_book_plots_keep_their_labels_legible_on_a_phone():
+    fig, axes = diagrams.subplots(2, 1, height=4.5, sharex=True)
+    for ax in axes:
+        ax.plot([1, 2, 3], [3, 1, 2], label="a long legend entry for a line")
+        ax.set_title("a title")
+        ax.set_ylabel("cost J")
+        ax.legend()
+    axes[-1].set_xlabel("epoch")
+    fig.tight_layout()
+    png, metadata = diagrams.figure_png(fig)
+    drawn = int.from_bytes(png[16:20], "big")
+    shown = min(metadata["width"], PHONE_COLUMN)
+    smallest = metadata["smallest_text_px"] * shown / drawn
+    assert smallest >= 11, (f"the smallest label of a book plot is {smallest:.1f} CSS px on a "
+                            f"phone ({shown} px wide); see PLOT_WIDTH and PLOT_STYLE")
+    assert diagrams.smallest_text_points(fig) == diagrams.PLOT_FONT_POINTS
+
+
+def test_the_site_never_shows_a_figure_narrower_than_legible(tmp_path):
+    import base64
+    import hashlib
+    import json
+
+    from nnbook import sphinx_site
+
+    png, metadata = diagrams.figure_png(diagrams.network_with_cost())
+    name = hashlib.sha256(png).hexdigest()
+    notebook = tmp_path / "chapter.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "outputs": [{
+        "output_type": "display_data", "metadata": {"image/png": metadata},
+        "data": {"image/png": base64.b64encode(png).decode()}}]}]}), encoding="utf-8")
+    widths = sphinx_site.legible_widths([notebook])
+    drawn = int.from_bytes(png[16:20], "big")
+    # At that width its smallest label is 11 CSS px; a pixel narrower, it would be less.
+    assert metadata["smallest_text_px"] * widths[name] / drawn >= 11
+    assert metadata["smallest_text_px"] * (widths[name] - 1) / drawn < 11
+    page = (f'<img alt="a" src="../_images/{name}.png" style="width: 900px;" />'
+            f'<img alt="b" src="../_images/{"0" * 64}.png" />')
+    shown = sphinx_site._legible_images(page, widths)
+    assert f'style="min-width: {widths[name]}px; width: 900px;"' in shown
+    assert shown.count("min-width") == 1

@@ -189,3 +189,218 @@ def test_default_edition_folds_every_solution_with_its_output(built_site, traces
                      if generate.SOLUTION_TAG in c.metadata.get("tags", [])]
         assert len(folds) == len(solutions), (
             f"{chapter}: {len(solutions)} solutions, {len(folds)} folded with their output")
+
+
+# -- the course edition reveals no answer ------------------------------------------------------
+# Its rule (nnbook/sphinx_site.py, leave_out_answers): from a chapter's first solution on, a
+# code cell's output is left out unless the source tags the cell answer-free; in prose tagged
+# states-answer, the paragraphs that state a precise value are left out.
+NUMBER = re.compile(r"-?\d+\.\d+")
+
+
+def significant(number: str) -> int:
+    return len(number.lstrip("-").replace(".", "").lstrip("0"))
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers of ``text`` precise enough to be told apart (four significant digits)."""
+    return {n for n in NUMBER.findall(text) if significant(n) >= 4}
+
+
+def _names(node) -> set[str]:
+    import ast
+
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+def _bound(tree, tainted: set[str]) -> set[str]:
+    """What a cell's own scope binds: its functions and classes, the names (or the objects
+    of attributes and items) it assigns, and objects whose methods it calls with something
+    ``tainted``. The bodies of its functions are their own scopes."""
+    import ast
+
+    def base(node):
+        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+            node = node.value
+        return {node.id} if isinstance(node, ast.Name) else set()
+
+    bound, stack = set(), list(ast.iter_child_nodes(tree))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) \
+                and isinstance(node.ctx, ast.Store):
+            bound |= base(node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and any(
+                _names(arg) & tainted for arg in [*node.args, *(k.value for k in node.keywords)]):
+            bound |= base(node.func.value)
+        stack.extend(ast.iter_child_nodes(node))
+    return bound
+
+
+def answer_dependence(book: nbformat.NotebookNode) -> dict[str, set[str]]:
+    """For each code cell after the chapter's first solution, the names it uses that a
+    solution computed (directly or through an earlier cell that used one)."""
+    import ast
+
+    trees = {cell.id: ast.parse(cell.source) for cell in book.cells if cell.cell_type == "code"}
+    # A module is never an answer, whatever a cell calls on it.
+    modules = {(alias.asname or alias.name).split(".")[0] for tree in trees.values()
+               for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+               for alias in node.names}
+    tainted: set[str] = set()
+    uses: dict[str, set[str]] = {}
+    seen = False
+    for cell in book.cells:
+        if is_solution(cell):
+            seen = True
+        if cell.cell_type != "code":
+            continue
+        tree = trees[cell.id]
+        if is_solution(cell):
+            tainted |= _bound(tree, tainted | _bound(tree, set())) - modules
+            continue
+        used = _names(tree) & tainted
+        if used:
+            tainted |= _bound(tree, tainted) - modules
+        if seen:
+            uses[cell.id] = used
+    return uses
+
+
+def test_the_dependence_check_sees_a_use_of_an_answer():
+    book = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np\nx = np.ones(2)", id="setup"),
+        nbformat.v4.new_code_cell("def f(v):\n    return 2 * v\ncache = {}", id="solution",
+                                  metadata={"tags": [generate.SOLUTION_TAG]}),
+        nbformat.v4.new_code_cell("y = x + 1\nprint(y)", id="free"),
+        nbformat.v4.new_code_cell("results = []\nresults.append(f(x))", id="through"),
+        nbformat.v4.new_code_cell("print(np.mean(results))", id="later"),
+    ])
+    uses = answer_dependence(book)
+    assert uses == {"free": set(), "through": {"f"}, "later": {"results"}}
+
+
+def test_cells_tagged_answer_free_use_no_answer():
+    problems = []
+    for chapter in CHAPTERS:
+        book = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
+        uses = answer_dependence(book)
+        for cell in book.cells:
+            if generate.ANSWER_FREE_TAG in cell.metadata.get("tags", []):
+                if cell.id not in uses:
+                    problems.append(f"{chapter}, cell {cell.id}: tagged {generate.ANSWER_FREE_TAG}"
+                                    " but before the first solution, where no tag is needed")
+                elif uses[cell.id]:
+                    problems.append(f"{chapter}, cell {cell.id}: tagged "
+                                    f"{generate.ANSWER_FREE_TAG} but uses "
+                                    f"{', '.join(sorted(uses[cell.id]))}, computed from a "
+                                    "solution; remove the tag")
+    assert not problems, "\n".join(problems)
+
+
+def design() -> str:
+    path = ROOT.parent / "shared" / "DESIGN.md"
+    if not path.is_file():
+        pytest.skip("../shared/DESIGN.md is not beside the repository")
+    return path.read_text(encoding="utf-8")
+
+
+def documented_answers() -> set[str]:
+    """The documented values of ../shared/DESIGN.md that are derivatives: what the exercises
+    of chapters 3 to 6 ask for."""
+    rows = [line for line in design().splitlines() if line.startswith("|") and "dJ/d" in line]
+    # A value's column may show how it is computed: the value is what follows the last "=".
+    return set().union(*(numbers(row.split("|")[2].rsplit("=", 1)[-1]) for row in rows))
+
+
+@pytest.fixture(scope="module")
+def answers() -> dict[str, str]:
+    """Every value that gives an answer away, and where it comes from: the documented
+    derivatives, and the numbers printed by solutions and by later cells that depend on
+    them. A value the book works out before a chapter's first solution or in a cell tagged
+    answer-free, in the first chapter that shows it, is taught, not an answer; so are the
+    other numbers of DESIGN.md (the data, seed 001's published accuracy)."""
+    taught = dict.fromkeys(numbers(design()) - documented_answers(), True)
+    found: dict[str, str] = {}
+    for chapter in CHAPTERS:
+        book = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
+        dependent = {cell_id for cell_id, used in answer_dependence(book).items() if used}
+        seen = False
+        for cell in book.cells:
+            seen = seen or is_solution(cell)
+            outputs = "\n".join(_output_text(o) for o in cell.get("outputs", []))
+            tagged_free = generate.ANSWER_FREE_TAG in cell.metadata.get("tags", [])
+            for number in numbers(cell.source + "\n" + outputs):
+                taught.setdefault(number, not seen or tagged_free)
+            if cell.cell_type == "code" and seen and (is_solution(cell) or (
+                    cell.id in dependent and not tagged_free)):
+                for number in numbers(outputs):
+                    found.setdefault(number, f"{chapter}, output of cell {cell.id}")
+    for number in documented_answers():
+        found.setdefault(number, "DESIGN.md's documented values")
+    result = {number: source for number, source in found.items() if not taught.get(number)}
+    assert len(result) >= 50, f"hardly any answer to look for: {sorted(result)}"
+    assert documented_answers() <= set(result), "a documented derivative counts as taught"
+    return result
+
+
+def page_texts(folder: Path) -> dict[str, str]:
+    texts = {}
+    for page in sorted(folder.rglob("*.html")):
+        parser = _Text()
+        parser.feed(page.read_text(encoding="utf-8"))
+        texts[str(page.relative_to(folder))] = normalised(html.unescape("".join(parser.parts)))
+    return texts
+
+
+def test_course_edition_shows_no_answer(course_site, answers):
+    problems = []
+    for page, text in page_texts(course_site).items():
+        for number, source in sorted(answers.items()):
+            at = text.find(number)
+            if at >= 0:
+                problems.append(f"{page} shows {number} ({source}): ...{text[at - 60:at + 30]}...")
+    assert not problems, (
+        f"{len(problems)} answers on the course edition's pages; tag the prose that states "
+        f"one {generate.STATES_ANSWER_TAG!r} in its source, or rewrite it:\n"
+        + "\n".join(problems[:30]))
+
+
+def test_default_edition_shows_the_answers(built_site, answers):
+    """The same search finds them on the default site (behind its toggles or in the text)."""
+    text = " ".join(page_texts(built_site).values())
+    shown = [number for number in answers if number in text]
+    assert len(shown) >= 0.8 * len(answers), (
+        f"only {len(shown)} of {len(answers)} answers on the default site")
+    assert documented_answers() <= set(shown)
+
+
+def withheld_images() -> set[str]:
+    """The images the course edition leaves out: those of solutions and of later cells that
+    depend on one and are not tagged answer-free."""
+    names = set()
+    for chapter in CHAPTERS:
+        book = nbformat.read(ROOT / "book" / f"{chapter}.ipynb", as_version=4)
+        dependent = {cell_id for cell_id, used in answer_dependence(book).items() if used}
+        for cell in book.cells:
+            if cell.cell_type == "code" and (is_solution(cell) or cell.id in dependent):
+                names |= {hashlib.sha256(base64.b64decode(o["data"]["image/png"])).hexdigest()
+                          for o in cell.outputs if "image/png" in o.get("data", {})}
+    return names
+
+
+def test_course_edition_has_no_figure_drawn_from_an_answer(course_site, built_site):
+    withheld = withheld_images()
+    assert withheld & {p.stem for p in built_site.rglob("*.png")}, (
+        "no figure depends on an answer on the default site: the check below sees nothing")
+    published = sorted(withheld & {p.stem for p in course_site.rglob("*.png")})
+    assert not published, f"figures drawn from an answer in the course edition: {published}"
+    for chapter in CHAPTERS:
+        page = (course_site / "book" / f"{chapter}.html").read_text(encoding="utf-8")
+        for name in withheld:
+            assert name not in page, f"{chapter}: links to the withheld figure {name}.png"
