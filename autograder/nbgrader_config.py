@@ -73,3 +73,25 @@ c.SandboxedKernelManager.disk_mb = 256  # its scratch folder, and each of /tmp a
 # One call of a learner's function from a hidden test, and a whole notebook, grading included.
 c.GradeInSandbox.call_timeout = 10
 c.GradeInSandbox.submission_timeout = 900
+
+# Releasing: nbgrader's own steps, plus one that rewrites the book's MyST markup so that it reads
+# right in JupyterLab (nnbook/jupyterlab_markup.py); before the checksums, so that the gradebook
+# records the cells as released. The generator's exercises/ are made the same way.
+from nbgrader.preprocessors import (  # noqa: E402
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearSolutions,
+    ComputeChecksums,
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    SaveCells,
+)
+
+from nnbook.jupyterlab_markup import JupyterLabMarkup  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter, InstantiateTests, LockCells, ClearSolutions, ClearOutput,
+    CheckCellMetadata, JupyterLabMarkup, ComputeChecksums, SaveCells, ClearHiddenTests,
+    ClearMarkScheme, ComputeChecksums, CheckCellMetadata,
+]

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import nbformat
 
+from nnbook.jupyterlab_markup import JupyterLabMarkup, dropdown, for_jupyterlab
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "autograder" / "source"
 EXERCISES_DIR = ROOT / "exercises"
@@ -108,8 +110,9 @@ def tags(cell) -> list[str]:
 
 
 # -- the three versions ------------------------------------------------------------------------
-def release_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """What nbgrader's generate_assignment releases, without touching a gradebook."""
+def release_version(source: nbformat.NotebookNode, chapter: str) -> nbformat.NotebookNode:
+    """What nbgrader's generate_assignment releases, without touching a gradebook (the course's
+    nbgrader_config.py adds the same JupyterLabMarkup step)."""
     from nbgrader.preprocessors import (
         CheckCellMetadata,
         ClearHiddenTests,
@@ -121,9 +124,10 @@ def release_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     )
 
     nb = copy.deepcopy(source)
-    resources: dict = {}
+    resources: dict = {"nbgrader": {"notebook": chapter}}
     # The order of nbgrader's GenerateAssignment, less the steps that need a database.
-    for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums,
+    for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, JupyterLabMarkup,
+                 ComputeChecksums,
                  ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata):
         nb, resources = step().preprocess(nb, resources)
     return nb
@@ -162,9 +166,9 @@ def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
             cell.metadata["mystnb"] = {"code_prompt_show": "Show solution",
                                        "code_prompt_hide": "Hide solution"}
         elif cell.cell_type == "markdown" and "hint" in cell_tags:
-            cell.source = _dropdown("Hint", cell.source)
+            cell.source = dropdown("Hint", cell.source)
         elif cell.cell_type == "markdown" and is_solution(cell):
-            cell.source = _dropdown("Solution", cell.source, css_class=SOLUTION_CLASS)
+            cell.source = dropdown("Solution", cell.source, css_class=SOLUTION_CLASS)
         elif cell.cell_type == "markdown" and "exercise" in cell_tags:
             cell.source = cell.source.rstrip() + (
                 f"\n\n*Work this exercise in the notebook "
@@ -176,14 +180,6 @@ def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
         cells.append(cell)
     nb.cells = cells
     return nb
-
-
-def _dropdown(title: str, markdown: str, css_class: str | None = None) -> str:
-    # A fence longer than any inside the text, so code blocks in a hint survive.
-    fence = "`" * max(4, 1 + max((len(m) for m in re.findall(r"`{3,}", markdown)), default=0))
-    body = re.sub(r"^\s*\*\*" + title + r"[.:]?\*\*[.:]?\s*", "", markdown.strip())
-    option = f":class-container: {css_class}\n" if css_class else ""
-    return f"{fence}{{dropdown}} {title}\n{option}{body}\n{fence}"
 
 
 # -- execution and writing ---------------------------------------------------------------------
@@ -252,10 +248,12 @@ def targets(chapter: str) -> dict[str, Path]:
 def generate(chapter: str) -> None:
     source = read_source(chapter)
     paths = targets(chapter)
-    release = release_version(source)
+    release = release_version(source, chapter)
     executed = execute(solution_version(source), SOLUTIONS_DIR)
     book = book_version(executed, chapter)
-    for kind, nb in (("exercise", release), ("solution", executed), ("book", book)):
+    # The website renders the book's markup itself; learners open the solutions in JupyterLab.
+    solution = for_jupyterlab(executed, chapter)
+    for kind, nb in (("exercise", release), ("solution", solution), ("book", book)):
         paths[kind].parent.mkdir(parents=True, exist_ok=True)
         paths[kind].write_text(dumps(nb), encoding="utf-8")
         print(f"wrote {_show(paths[kind])}")
@@ -266,7 +264,8 @@ def stale_files(chapter: str) -> list[str]:
     source = read_source(chapter)
     paths = targets(chapter)
     solution = solution_version(source)
-    expected = {"exercise": release_version(source), "solution": solution,
+    expected = {"exercise": release_version(source, chapter),
+                "solution": for_jupyterlab(solution, chapter),
                 "book": book_version(solution, chapter)}
     problems = []
     for kind, path in paths.items():
