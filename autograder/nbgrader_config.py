@@ -61,14 +61,6 @@ from nnbook.grader.preprocessors import (  # noqa: E402
     SanitizeFeedback,
 )
 
-# Releasing: nbgrader 0.9's steps, then the learners' cell metadata (Run All goes through an
-# unfinished notebook, hints start folded). nnbook/generate.py's release_version does the same.
-c.GenerateAssignment.preprocessors = [
-    IncludeHeaderFooter, InstantiateTests, LockCells, ClearSolutions, ClearOutput,
-    CheckCellMetadata, ComputeChecksums, SaveCells, ClearHiddenTests, ClearMarkScheme,
-    ComputeChecksums, CheckCellMetadata, PrepareForLearners,
-]
-
 c.Autograde.sanitize_preprocessors = [
     RepairSchema, ClearOutput, FixGradeIds, OverwriteKernelspec, RestoreDeletedCells,
     OverwriteCells, CheckCellMetadata,
@@ -91,3 +83,15 @@ c.SandboxedKernelManager.disk_mb = 256  # its scratch folder, and each of /tmp a
 # One call of a learner's function from a hidden test, and a whole notebook, grading included.
 c.GradeInSandbox.call_timeout = 10
 c.GradeInSandbox.submission_timeout = 900
+
+# Releasing: nbgrader's own steps, plus one that rewrites the book's MyST markup so that it reads
+# right in JupyterLab (nnbook/jupyterlab_markup.py), before the checksums so that the gradebook
+# records the cells as released; and, last, the learners' cell metadata (Run All goes through
+# an unfinished notebook). The generator's exercises/ are made the same way.
+from nnbook.jupyterlab_markup import JupyterLabMarkup  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter, InstantiateTests, LockCells, ClearSolutions, ClearOutput,
+    CheckCellMetadata, JupyterLabMarkup, ComputeChecksums, SaveCells, ClearHiddenTests,
+    ClearMarkScheme, ComputeChecksums, CheckCellMetadata, PrepareForLearners,
+]

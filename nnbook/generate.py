@@ -31,6 +31,8 @@ from pathlib import Path
 
 import nbformat
 
+from nnbook.jupyterlab_markup import JupyterLabMarkup, dropdown, for_jupyterlab
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "autograder" / "source"
 EXERCISES_DIR = ROOT / "exercises"
@@ -120,8 +122,9 @@ def tags(cell) -> list[str]:
 
 
 # -- the three versions ------------------------------------------------------------------------
-def release_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """What nbgrader's generate_assignment releases, without touching a gradebook."""
+def release_version(source: nbformat.NotebookNode, chapter: str) -> nbformat.NotebookNode:
+    """What nbgrader's generate_assignment releases, without touching a gradebook (the course's
+    nbgrader_config.py adds the same JupyterLabMarkup step)."""
     from nbgrader.preprocessors import (
         CheckCellMetadata,
         ClearHiddenTests,
@@ -135,12 +138,12 @@ def release_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
     from nnbook.grader.preprocessors import PrepareForLearners
 
     nb = copy.deepcopy(source)
-    resources: dict = {}
+    resources: dict = {"nbgrader": {"notebook": chapter}}
     # The order of GenerateAssignment in autograder/nbgrader_config.py, less the steps that need
     # a database.
-    for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, ComputeChecksums,
-                 ClearHiddenTests, ClearMarkScheme, ComputeChecksums, CheckCellMetadata,
-                 PrepareForLearners):
+    for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, JupyterLabMarkup,
+                 ComputeChecksums, ClearHiddenTests, ClearMarkScheme, ComputeChecksums,
+                 CheckCellMetadata, PrepareForLearners):
         nb, resources = step().preprocess(nb, resources)
     return nb
 
@@ -178,9 +181,9 @@ def book_version(executed_solutions: nbformat.NotebookNode, chapter: str
             cell.metadata["mystnb"] = {"code_prompt_show": "Show solution",
                                        "code_prompt_hide": "Hide solution"}
         elif cell.cell_type == "markdown" and "hint" in cell_tags:
-            cell.source = _dropdown("Hint", cell.source)
+            cell.source = dropdown("Hint", cell.source)
         elif cell.cell_type == "markdown" and is_solution(cell):
-            cell.source = _dropdown("Solution", cell.source, css_class=SOLUTION_CLASS)
+            cell.source = dropdown("Solution", cell.source, css_class=SOLUTION_CLASS)
         elif cell.cell_type == "markdown" and STATES_ANSWER_TAG in cell_tags:
             cell.source = _answer_containers(cell.source)
         elif cell.cell_type == "markdown" and "exercise" in cell_tags:
@@ -280,13 +283,6 @@ def _answer_containers(markdown: str) -> str:
     return "\n\n".join(out)
 
 
-def _dropdown(title: str, markdown: str, css_class: str | None = None) -> str:
-    fence = _fence(markdown)
-    body = re.sub(r"^\s*\*\*" + title + r"[.:]?\*\*[.:]?\s*", "", markdown.strip())
-    option = f":class-container: {css_class}\n" if css_class else ""
-    return f"{fence}{{dropdown}} {title}\n{option}{body}\n{fence}"
-
-
 # -- execution and writing ---------------------------------------------------------------------
 def execute(nb: nbformat.NotebookNode, workdir: Path) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
@@ -353,10 +349,12 @@ def targets(chapter: str) -> dict[str, Path]:
 def generate(chapter: str) -> None:
     source = read_source(chapter)
     paths = targets(chapter)
-    release = release_version(source)
+    release = release_version(source, chapter)
     executed = execute(solution_version(source), SOLUTIONS_DIR)
     book = book_version(executed, chapter)
-    for kind, nb in (("exercise", release), ("solution", executed), ("book", book)):
+    # The website renders the book's markup itself; learners open the solutions in JupyterLab.
+    solution = for_jupyterlab(executed, chapter)
+    for kind, nb in (("exercise", release), ("solution", solution), ("book", book)):
         paths[kind].parent.mkdir(parents=True, exist_ok=True)
         paths[kind].write_text(dumps(nb), encoding="utf-8")
         print(f"wrote {_show(paths[kind])}")
@@ -367,7 +365,8 @@ def stale_files(chapter: str) -> list[str]:
     source = read_source(chapter)
     paths = targets(chapter)
     solution = solution_version(source)
-    expected = {"exercise": release_version(source), "solution": solution,
+    expected = {"exercise": release_version(source, chapter),
+                "solution": for_jupyterlab(solution, chapter),
                 "book": book_version(solution, chapter)}
     problems = []
     for kind, path in paths.items():

@@ -124,7 +124,7 @@ def test_the_released_notebook_marks_what_learners_need(chapter):
         if cell.cell_type == "code":
             assert tagged == (index >= first), f"{chapter} cell {index}"
         if "hint" in cell.metadata.get("tags", []):
-            assert cell.metadata.get("jupyter", {}).get("source_hidden") is True
+            assert cell.source.lstrip("`").startswith("{dropdown} Hint"), "folded in JupyterLab"
     hints = [c for c in release.cells if "hint" in c.metadata.get("tags", [])]
     assert hints, f"{chapter} has no hint cell to fold"
     solution = nbformat.read(ROOT / "solutions" / f"{chapter}.ipynb", as_version=4)

@@ -13,7 +13,7 @@
 - :class:`LimitOutputSize` cuts huge outputs down to a readable size;
 - :class:`SanitizeFeedback` keeps student HTML and JavaScript out of the feedback;
 - :class:`PrepareForLearners` (when an assignment is released) lets Restart and Run All go
-  through an unfinished notebook and folds the hints.
+  through an unfinished notebook.
 """
 
 from __future__ import annotations
@@ -274,13 +274,13 @@ RUNS_ON_AFTER_ERROR = "raises-exception"
 class PrepareForLearners(NbGraderPreprocessor):
     """The released notebook's cell metadata for working in JupyterLab.
 
-    - Every code cell from the first exercise on is tagged ``raises-exception``: in an
-      unfinished notebook an exercise raises ``NotImplementedError`` and its checks fail, and
-      with the tag Restart and Run All still runs every cell after them, so each check shows
-      its ✘. Grading is unchanged: it runs every cell anyway and judges each graded cell with
-      its hidden test, never by what the visible check raised.
-    - Every hint cell (a markdown cell tagged ``hint``) starts collapsed: its input is hidden
-      (``jupyter.source_hidden``, the metadata JupyterLab reads when it opens a notebook).
+    Every code cell from the first exercise on is tagged ``raises-exception``: in an
+    unfinished notebook an exercise raises ``NotImplementedError`` and its checks fail, and
+    with the tag Restart and Run All still runs every cell after them, so each check shows its
+    ✘. Grading is unchanged: it runs every cell anyway and judges each graded cell with its
+    hidden test, never by what the visible check raised. (Hints are folded into a dropdown by
+    ``nnbook.jupyterlab_markup``; hiding the cell's input too would fold them twice, and
+    JupyterLab unfolds hidden inputs when it runs the cell.)
     """
 
     def preprocess(self, nb, resources):
@@ -294,8 +294,6 @@ class PrepareForLearners(NbGraderPreprocessor):
                     cell_tags = list(cell.metadata.get("tags", []))
                     if RUNS_ON_AFTER_ERROR not in cell_tags:
                         cell.metadata["tags"] = cell_tags + [RUNS_ON_AFTER_ERROR]
-            elif "hint" in cell.metadata.get("tags", []):
-                cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
         return nb, resources
 
 
