@@ -47,7 +47,7 @@ def parameter_shapes(kernel):
     for dims in ([2, 3, 2, 1], [1, 1], [4, 7], [5, 3, 8, 2], [3, 6, 6, 6, 9, 1]):
         equal(f"parameter_shapes({dims})", kernel.call("parameter_shapes", list(dims)),
               reference_shapes(dims), where=where)
-    return "Warm-up A: the shapes of W1..W3 and b1..b3 are right."
+    return "Warm-up A: the shapes of W1..W3 and b1..b3 are right, and for other networks too."
 
 
 @grades("check_count_parameters")
@@ -60,12 +60,13 @@ def count_parameters(kernel):
     for dims in ([1, 1], [784, 64, 10], [3, 5, 4, 2], [2, 2, 2, 2, 2, 2]):
         equal(f"count_parameters({dims})", kernel.call("count_parameters", list(dims)),
               reference_count(dims), where=where)
-    return "Warm-up B: 14 weights + 6 biases = 20 parameters."
+    return "Warm-up B: 14 weights + 6 biases = 20 parameters, and other networks count right."
 
 
 @grades("check_weight_lookup")
 def weight_lookup(kernel):
-    where = "Warm-up C: w_ij is W[i - 1, j - 1]; rows leave, columns arrive."
+    where = ("Warm-up C: book indices start at 1, NumPy's at 0; row i of W(l) holds the "
+             "weights leaving neuron i, column j those arriving at neuron j.")
     close("weight(W2, 3, 1)", call(kernel, "weight", W2, 3, 1), 0.07, where=where)
     close("weights_leaving(W2, 2)", kernel.call("weights_leaving", W2, 2), [-0.09, 0.03],
           where=where)

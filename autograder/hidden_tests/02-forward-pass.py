@@ -25,21 +25,23 @@ def reference_forward(X, Ws, bs):
 def other_data(kernel, layers, where):
     """The learner's forward on random data, weights and biases, against the reference."""
     rng = np.random.default_rng(7)
-    for n in (1, 6, 25):
+    for n, outputs in ((1, 1), (6, 1), (25, 1), (4, 3)):
         X = rng.normal(size=(n, 2)) * 3
-        Ws = [rng.normal(size=(2, 3)), rng.normal(size=(3, 2)), rng.normal(size=(2, 1))]
-        bs = [rng.normal(size=(1, 3)), rng.normal(size=(1, 2)), rng.normal(size=(1, 1))]
+        Ws = [rng.normal(size=(2, 3)), rng.normal(size=(3, 2)), rng.normal(size=(2, outputs))]
+        bs = [rng.normal(size=(1, 3)), rng.normal(size=(1, 2)), rng.normal(size=(1, outputs))]
         got = kernel.call("forward", X, Ws[0], bs[0], Ws[1], bs[1], Ws[2], bs[2])
         equal("the number of arrays forward returns", len(got), 6, where=where)
         ref = reference_forward(X, Ws, bs)
         for k in layers:
-            close(f"{NAMES[k]} for other data (n = {n}, random weights and biases)", got[k],
-                  ref[k], where=where)
+            close(f"{NAMES[k]} for other data (n = {n}, {outputs} output(s), random weights "
+                  "and biases)", got[k], ref[k], where=where)
 
 
 @grades("check_forward_layer1")
 def layer1(kernel):
-    where = "Exercise 1, layer 1: Z1 = X @ W1 + b1, then X1 = np.maximum(0, Z1)."
+    where = ("Exercise 1, layer 1: each receptor is the weighted sum of the inputs plus its "
+             "bias (the forward pass in matrix form, for all samples at once); each neuron "
+             "is the ReLU of its receptor.")
     Z1, X1 = kernel.value("Z1"), kernel.value("X1")
     equal("Z1.shape", np.shape(Z1), (10, 3), where=where)
     equal("X1.shape", np.shape(X1), (10, 3), where=where)
@@ -53,7 +55,8 @@ def layer1(kernel):
 
 @grades("check_forward_layer2")
 def layer2(kernel):
-    where = "Exercise 1, layer 2: Z2 = X1 @ W2 + b2 (start from X1, not X), then the ReLU."
+    where = ("Exercise 1, layer 2: the same two steps, starting from the neurons of layer 1 "
+             "(not from the inputs), with the layer's own weights and bias.")
     Z2, X2 = kernel.value("Z2"), kernel.value("X2")
     equal("Z2.shape", np.shape(Z2), (10, 2), where=where)
     equal("X2.shape", np.shape(X2), (10, 2), where=where)
@@ -66,7 +69,9 @@ def layer2(kernel):
 
 @grades("check_forward_layer3")
 def layer3(kernel):
-    where = "Exercise 1, output layer: Z3 = X2 @ W3 + b3 and X3 = Z3 (the identity, no ReLU)."
+    where = ("Exercise 1, output layer: the receptors as in the hidden layers, bias "
+             "included; the output activation is the identity, not the ReLU, so a prediction "
+             "may be negative.")
     Z3, X3 = kernel.value("Z3"), kernel.value("X3")
     equal("Z3.shape", np.shape(Z3), (10, 1), where=where)
     equal("X3.shape", np.shape(X3), (10, 1), where=where)

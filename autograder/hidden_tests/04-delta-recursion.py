@@ -189,8 +189,15 @@ def sample_gradients(kernel):
              "layer l, so dW{l} has the shape of W{l}; db{l} is the delta of layer l as one "
              "row.")
     keys = ["dW1", "dW2", "dW3", "db1", "db2", "db3"]
-    grads = as_dict("sample_gradients(...)",
-                    kernel.call("sample_gradients", X[0], y[0], PARAMS), where)
+    # The learner's sample_deltas is graded in Exercise D1: here it is replaced by the
+    # reference, so that a mistake there costs no points of Exercise D2.
+    deltas = kernel.callback(lambda x, t, p: reference_sample(x, t, p)[0])
+
+    def sample_gradients_of(x, t, p):
+        return kernel.run("sample_gradients", (x, t, p),
+                          helpers={"sample_deltas": deltas}).value
+
+    grads = as_dict("sample_gradients(...)", sample_gradients_of(X[0], y[0], PARAMS), where)
     equal("the keys of sample_gradients(...)", sorted(map(str, grads)), keys, where=where)
     close("dW3", grads["dW3"], [[0.0], [-2.77298]], where=where)
     close("dW2", grads["dW2"], [[0.0, 0.0], [0.0, -6.47028], [0.0, 0.0]], where=where)
@@ -203,7 +210,7 @@ def sample_gradients(kernel):
         p = random_network(rng, widths)
         x = rng.uniform(-3, 3, size=widths[0])
         t = rng.normal(size=widths[3]) * 5
-        got = as_dict("sample_gradients(...)", kernel.call("sample_gradients", x, t, p), where)
+        got = as_dict("sample_gradients(...)", sample_gradients_of(x, t, p), where)
         ref = reference_sample(x, t, p)[1]
         equal(f"the keys of sample_gradients(...) for layers {widths}", sorted(map(str, got)),
               keys, where=where)
@@ -282,8 +289,9 @@ def backward_hidden(kernel):
 
 @grades("check_numerical_gradient")
 def numerical_gradient_check(kernel):
-    where = ("Exercise D4: for each index, nudge P[index] up and down by epsilon, call f() "
-             "each time, restore P[index], and store (f_plus - f_minus) / (2 * epsilon).")
+    where = ("Exercise D4: for each entry of P in turn, evaluate f() with the entry nudged "
+             "up by epsilon and down by epsilon, put the entry back, and store the central "
+             "difference of the two costs.")
     restored = where + " P must hold its original values afterwards."
     given = where + " Use the epsilon you are given."
 
