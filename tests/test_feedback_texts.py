@@ -17,9 +17,6 @@ from conftest import CHAPTERS, ROOT
 
 from nnbook import generate
 
-#: Chapters whose texts still hold solution lines (see offending_texts); the chapter engineers
-#: rewrite those texts. Remove a chapter here once its test passes (strict: an XPASS fails).
-STILL_TO_FIX = {"02-forward-pass"}
 
 
 def _squash(text: str) -> str:
@@ -107,10 +104,7 @@ def test_the_comparison_finds_a_solution_line_and_ignores_spacing():
         (2, "Z{}"), (2, "Z1 = {}"), (1, "use Z1 = X @ W1")]
 
 
-@pytest.mark.parametrize("chapter", [
-    pytest.param(chapter, marks=pytest.mark.xfail(
-        strict=True, reason="its hints or check texts still hold solution lines"))
-    if chapter in STILL_TO_FIX else chapter for chapter in CHAPTERS])
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_no_learner_text_holds_a_solution_line(chapter):
     found = offending_texts(chapter)
     assert not found, "\n".join(found)

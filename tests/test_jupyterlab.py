@@ -333,9 +333,6 @@ def test_restart_and_run_all_runs_an_unfinished_notebook_until_its_first_exercis
     assert ran, line
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="issue 13 item 6 (another engineer): checks that do not stop Run All "
-                   "are not in yet; today Run All stops at the first stub")
 def test_restart_and_run_all_goes_through_an_unfinished_notebook(unfinished_run):
     ran, errors, line = unfinished_run
     code = [c for c in nbformat.read(ROOT / "exercises" / f"{RUN_ALL_CHAPTER}.ipynb",

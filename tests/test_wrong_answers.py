@@ -28,7 +28,6 @@ import ast
 import copy
 import importlib.util
 import os
-import re
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -361,7 +360,7 @@ def test_catalogue_entry(kernels, chapter_name, kind, entry):
                           + "\n".join(problems) + f"\n(the answer's cell showed: {shown[:300]})")
 
 
-# -- what a catalogue must cover, and what feedback may not say ---------------------------------
+# -- what a catalogue must cover ---------------------------------------------------------------
 @pytest.mark.parametrize("short", sorted(MODULES))
 def test_catalogue_covers_every_exercise(short):
     """Every solution cell of the chapter has a wrong answer, and the chapter a right one."""
@@ -373,56 +372,3 @@ def test_catalogue_covers_every_exercise(short):
     missing = [cell for cell in cells if cell not in covered]
     assert not missing, f"{module.CHAPTER}: no wrong answer for {missing}"
     assert module.RIGHT, f"{module.CHAPTER}: no alternative right answer"
-
-
-def solution_lines(source: nbformat.NotebookNode) -> set[str]:
-    """Each line between the solution markers and, for an assignment, its right-hand side;
-    without comments, a leading `return` or spaces. A call of the learner's own function (as
-    the exercise shows it, ``count_parameters([2, 3, 2, 1])``) gives nothing away."""
-    lines = set()
-    own = tuple(name for c in source.cells if c.cell_type == "code" and generate.is_solution(c)
-                for name in defined_names(generate.solution_version(
-                    nbformat.v4.new_notebook(cells=[c])).cells[0].source))
-    for cell in source.cells:
-        if cell.cell_type != "code" or not generate.is_solution(cell):
-            continue
-        inside = False
-        for line in cell.source.splitlines():
-            if "### BEGIN SOLUTION" in line or "### END SOLUTION" in line:
-                inside = "BEGIN" in line
-                continue
-            code = re.sub(r"^\s*return\s+", "", line.split("#")[0]).strip()
-            parts = [code] + [code.split("=", 1)[1]] if re.match(r"[^=]*[^=<>!]=[^=]", code) \
-                else [code]
-            for part in parts:
-                part = re.sub(r"\s+", "", part)
-                # Short parts ("X3=Z3", "else:"), bare names ("P[index]") and the list the
-                # statement asks for ("[delta1,delta2,delta3]") reveal nothing.
-                if inside and len(part) >= 8 and not part.startswith(own) \
-                        and not re.fullmatch(r"\w+(\[\w+\])?|\[[\w,]+\]", part):
-                    lines.add(part)
-    return lines
-
-
-def feedback_texts(chapter: str, source: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """(where, text) of every hint and every string in a check cell or a hidden test."""
-    texts = [(f"hint in cell {c.get('id')}", c.source) for c in source.cells
-             if c.cell_type == "markdown" and "hint" in generate.tags(c)]
-    codes = [(f"check cell {c.metadata['nbgrader']['grade_id']}", c.source)
-             for c in source.cells if generate.is_grading_test(c)]
-    codes.append((f"hidden_tests/{chapter}.py", hidden.tests_path(COURSE, chapter).read_text()))
-    for where, code in codes:
-        texts += [(where, node.value) for node in ast.walk(ast.parse(code))
-                  if isinstance(node, ast.Constant) and isinstance(node.value, str)]
-    return texts
-
-
-@pytest.mark.parametrize("short", sorted(MODULES))
-def test_feedback_holds_no_solution_line(short):
-    """Hints, where-texts and check messages point at the idea, never at the code."""
-    chapter = MODULES[short].CHAPTER
-    source = generate.read_source(chapter)
-    lines = solution_lines(source)
-    found = [f"{where}: {line}" for where, text in feedback_texts(chapter, source)
-             for line in lines if line in re.sub(r"\s+", "", text)]
-    assert not found, f"{chapter}: feedback quotes the solution:\n" + "\n".join(found)
