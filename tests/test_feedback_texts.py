@@ -18,7 +18,6 @@ from conftest import CHAPTERS, ROOT
 from nnbook import generate
 
 
-
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
