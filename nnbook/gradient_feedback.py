@@ -280,7 +280,8 @@ def gradient_table(analytic, numerical: Mapping, *, tolerance: float = WRONG) ->
         return "\n".join(lines)
     first = wrong[0]
     layer, top = _layer(first), max(_layer(name) for name in order)
-    summary = (f"\u2718 marks the gradients that disagree with the numerical ones. The first, "
+    # Not at the start of the line: a line that starts with the cross reports a failed check.
+    summary = (f"The gradients marked \u2718 disagree with the numerical ones. The first, "
                f"{first}, is where your backpropagation goes wrong")
     if layer < top:
         summary += f": the gradients of the layer{'s' * (top - layer > 1)} above it agree"
