@@ -51,6 +51,12 @@ from nbgrader.preprocessors import (  # noqa: E402
     SaveCells,
 )
 
+from nnbook.grader.late import NoteLateSubmission, PerDayPenalty  # noqa: E402
+from nnbook.grader.lms import (  # noqa: E402
+    KeepTimesExtractor,
+    LMSCollector,
+    ReleaseFeedbackThroughExchange,
+)
 from nnbook.grader.preprocessors import (  # noqa: E402
     FixGradeIds,
     GradeInSandbox,
@@ -69,7 +75,8 @@ c.Autograde.autograde_preprocessors = [
     GradeInSandbox, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, LimitOutputSize,
     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
-c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, SanitizeFeedback, NoteLateSubmission,
+                                    CSSHTMLHeaderPreprocessor]
 c.HTMLExporter.sanitize_html = True
 c.LimitOutputSize.max_chars = 20_000
 
@@ -95,3 +102,36 @@ c.GenerateAssignment.preprocessors = [
     CheckCellMetadata, JupyterLabMarkup, ComputeChecksums, SaveCells, ClearHiddenTests,
     ClearMarkScheme, ComputeChecksums, CheckCellMetadata, PrepareForLearners,
 ]
+
+# Late work. Each chapter's due date is in the gradebook:
+#   nbgrader db assignment add 02-forward-pass --duedate="2026-10-09 23:59:00 UTC"
+# A submission's time is its timestamp.txt (written by nbgrader collect, zip_collect, or
+# python -m nnbook.grade from the notebook's file time for a hand-copied one). The penalty:
+# nothing within the grace period, then a share of the score per day or part day, capped.
+# The feedback of every late submission says how late it was and what it cost.
+c.AssignLatePenalties.plugin_class = PerDayPenalty
+c.PerDayPenalty.grace_minutes = 15
+c.PerDayPenalty.percent_per_day = 10
+c.PerDayPenalty.max_percent = 100
+
+# Downloads from a learning platform: put the archive ("download all submissions" of Canvas or
+# Moodle) in downloaded/<chapter>/archive/ and run `nbgrader zip_collect <chapter>`. Files are
+# matched to students by the lms_user_id of the roster (Moodle: or by full name); the time the
+# archive stores for each file becomes its submission time.
+c.ZipCollectApp.extractor_plugin = KeepTimesExtractor
+c.ZipCollectApp.collector_plugin = LMSCollector
+# release_feedback (with the exchange) leaves out, by name, what did not come through it.
+c.ExchangeFactory.release_feedback = ReleaseFeedbackThroughExchange
+
+# nbgrader's log without known harmless messages (nnbook/grader/logfilter.py).
+import warnings  # noqa: E402
+
+from sqlalchemy.exc import SAWarning  # noqa: E402
+
+c.Application.logging_config = {
+    "filters": {"known_noise": {"()": "nnbook.grader.logfilter.KnownNoise"}},
+    "handlers": {"console": {"filters": ["known_noise"]}},
+}
+# nbgrader's own database code, on every autograde run; nothing a course can act on.
+warnings.filterwarnings("ignore", message="Object of type .* not in session",
+                        category=SAWarning)

@@ -21,12 +21,13 @@ from conftest import (
     CHAPTERS,
     FULL,
     PARTIAL,
-    PARTLY_RIGHT,
     ROOT,
     SUBMISSIONS,
     ZERO,
     make_course,
     nbgrader,
+    partly_right_score,
+    points_in_source,
 )
 from nbgrader.api import Gradebook
 
@@ -41,8 +42,10 @@ def notebook_grades(course, chapter, student):
         return submission.score, submission.max_score, cells
 
 
-def expected_score(kind, chapter, max_score):
-    return {FULL: max_score, ZERO: 0, PARTIAL: PARTLY_RIGHT[chapter][1]}[kind]
+def expected_score(kind, chapter):
+    """The score a kind of submission must get, from the points in the chapter's source."""
+    total = sum(points_in_source(chapter).values())
+    return {FULL: total, ZERO: 0, PARTIAL: partly_right_score(chapter)}[kind]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -58,9 +61,9 @@ def test_release_is_the_exercise_notebook(graded_course, chapter):
 @pytest.mark.parametrize("student", list(SUBMISSIONS))
 def test_every_submission_gets_its_score(graded_course, chapter, student):
     score, max_score, cells = notebook_grades(graded_course, chapter, student)
-    assert max_score > 0
+    assert max_score == sum(points_in_source(chapter).values())
     kind = SUBMISSIONS[student][1]
-    expected = expected_score(kind, chapter, max_score)
+    expected = expected_score(kind, chapter)
     if kind == PARTIAL:
         assert 0 < expected < max_score, "a partly right submission must be strictly partial"
     assert score == expected, (
