@@ -152,8 +152,10 @@ def run_step(course: Path, step: str, assignments: list[str], jobs: int, log: Pa
         patterns = ["*"]
     else:
         patterns = list(assignments)
-    tasks = [Task(step, p, group) for p in patterns
-             for group in split(todo[p], jobs * GROUPS_PER_JOB)]
+    # Feedback runs no student code and takes about as long for every notebook: one group per
+    # process is enough, and each group saves an nbgrader start.
+    groups = jobs * (GROUPS_PER_JOB if step == "autograde" else 1)
+    tasks = [Task(step, p, group) for p in patterns for group in split(todo[p], groups)]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(lambda t: run(nbgrader_command(t, present[t.assignment]), course, log),
                       tasks))

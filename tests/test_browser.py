@@ -192,6 +192,12 @@ const images = Array.from(document.images).map((i) => ({
   natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
   naturalHeight: i.naturalHeight, shownHeight: i.getBoundingClientRect().height,
   link: i.closest('a') ? i.closest('a').href : null,
+  // A frame that scrolls sideways (a figure wider than the screen), and the note under it.
+  scrolls: !!i.closest('a.image-reference') && i.closest('a.image-reference').scrollWidth
+    > i.closest('a.image-reference').clientWidth + 1,
+  scrollNote: !!(i.closest('a.image-reference') && i.closest('a.image-reference')
+    .nextElementSibling && i.closest('a.image-reference').nextElementSibling.classList
+    .contains('nnbook-scroll-note')),
   figure: !!i.closest('main figure, main .cell_output'), visible: visible(i)}));
 return {
   rawTex: /\\\(|\\\[|\$\$/.test(text),
@@ -534,6 +540,10 @@ def legible_figures(page, viewport, record):
             problems.append(f"figure {name}: fewer than two image pixels per CSS pixel")
         if viewport == "phone" and img["link"] != img["src"]:
             problems.append(f"figure {name}: a tap does not open it at full size")
+        if img["scrolls"] != img["scrollNote"]:
+            problems.append(f"figure {name}: " + (
+                "it scrolls sideways and no line under it says so" if img["scrolls"]
+                else "a line under it says it scrolls, but it does not"))
     return problems
 
 

@@ -9,6 +9,9 @@
  * 2. Search results. Sphinx shows an excerpt of each page found, taken from the page's HTML,
  *    where formulas are TeX source (`\(\delta^{(l)}_k\)`). They are turned into plain text
  *    (`δ⁽ˡ⁾ₖ`) before the excerpt is made.
+ * 3. Wide figures. A figure is never shown narrower than the width at which its labels stay
+ *    legible (nnbook.css); on a narrower screen it scrolls sideways in its frame, and a line
+ *    under it says so, since a frame that scrolls does not show it.
  */
 "use strict";
 
@@ -175,10 +178,31 @@
     Search.nnbookReadable = true;
   }
 
+  const SCROLL_NOTE = "Swipe sideways to see the whole figure, or tap it to open it full size.";
+
+  function markWideFigures() {
+    document.querySelectorAll(".bd-article a.image-reference").forEach((frame) => {
+      const scrolls = frame.scrollWidth > frame.clientWidth + 1;
+      let note = frame.nextElementSibling;
+      if (!(note && note.classList.contains("nnbook-scroll-note"))) note = null;
+      if (scrolls && !note) {
+        note = document.createElement("p");
+        note.className = "nnbook-scroll-note";
+        note.textContent = SCROLL_NOTE;
+        frame.after(note);
+      } else if (!scrolls && note) {
+        note.remove();
+      }
+    });
+  }
+
   setUpSearch();
   const ready = () => {
     setUpToggle("primary");
     setUpToggle("secondary");
+    markWideFigures();
+    window.addEventListener("load", markWideFigures); // images have their sizes then
+    window.addEventListener("resize", markWideFigures);
   };
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", ready);

@@ -179,8 +179,7 @@ RIGHT = [
                   ("inputs = torch.tensor(X, dtype=torch.float64)",
                    "inputs = torch.tensor(X, dtype=torch.float32)"),
                   ("targets = torch.tensor(Y, dtype=torch.float64)",
-                   "targets = torch.tensor(Y, dtype=torch.float32)")],
-         pending="float32 tolerance"),
+                   "targets = torch.tensor(Y, dtype=torch.float32)")]),
     dict(cell="convert_params", exercise=14, why="zip over layers, set_ and numpy views copied",
          code='''def load_params(model, params):
     """Copy our W1, b1, ... into the nn.Linear layers of model, in place; return the model."""
