@@ -302,7 +302,8 @@ STUDENTS: dict[str, Student] = {
     "mishap_renamed": Student(honest(), 6, honest=True, filename=f"{CHAPTER} (1).ipynb"),
     "leak": Student(attacker("leak"), 2, attacks=("leak",)),
     "forge_kernel": Student(attacker("forge_kernel"), 2),
-    "forge_results": Student(attacker("forge_results"), 2),
+    # Its forward returns lies for every layer; the hidden tests call it on their own data.
+    "forge_results": Student(attacker("forge_results"), 0),
     "forge_bridge": Student(attacker("forge_bridge"), 2),
     "handed_in": Student(attacker("handed_in"), 2),
     "forge_metadata": Student(attacker("forge_metadata", edit=forged_metadata), 2),
@@ -731,14 +732,6 @@ def test_score_is_exact_and_never_more(graded, student):
         assert score == expected, f"{student} scored {score}, expected {expected}: {cells}"
 
 
-@pytest.mark.parametrize("student", [param(s) for s in STUDENTS if STUDENTS[s].fails])
-def test_is_graded(graded, student):
-    score, cells = scores(graded.course, student)
-    expected = 2 if STUDENTS[student].score == AT_MOST_2 else STUDENTS[student].score
-    assert autograded_notebook(graded.course, student) is not None, f"{student} not graded"
-    assert score == expected, f"{student} scored {score}: {cells}"
-
-
 def test_honest_students_keep_every_point(graded):
     assert scores(graded.course, "honest_correct")[1] == {
         "check_forward_layer1": 2, "check_forward_layer2": 2, "check_forward_layer3": 2}
@@ -993,7 +986,8 @@ def test_forged_checks_and_values_only_fool_the_kernel(graded):
     for student in ("forge_kernel", "forge_results", "forge_bridge", "handed_in",
                     "forge_metadata"):
         _, cells = scores(graded.course, student)
-        assert cells == {"check_forward_layer1": 2, "check_forward_layer2": 0,
+        layer1 = 0 if student == "forge_results" else 2  # only its own layer 1 is right
+        assert cells == {"check_forward_layer1": layer1, "check_forward_layer2": 0,
                          "check_forward_layer3": 0}, f"{student}: {cells}"
 
 

@@ -264,7 +264,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     _private: Path | None = None
 
     def _environment(self) -> dict[str, str]:
-        path = os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin",
+        path = os.pathsep.join([os.path.dirname(os.path.normpath(sys.executable)),
+                                "/usr/local/bin", "/usr/bin",
                                 "/bin"])
         env = {"PATH": path, "HOME": HOME, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
                "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1",
@@ -347,6 +348,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not self.sandbox:
             return cmd
         assert self._private is not None
+        # Python started as `../.venv/bin/python` names a folder the kernel cannot see.
+        cmd = [os.path.normpath(part) if part == sys.executable else part for part in cmd]
         return sandbox_command(
             cmd, private=self._private, home=self._private / "home", uid=self._uid,
             memory_mb=self.memory_mb, max_processes=self.max_processes,
