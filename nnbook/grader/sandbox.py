@@ -34,10 +34,11 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Integer, List, Unicode
 
 PACKAGE = Path(__file__).resolve().parent.parent  # nnbook/
-GRADER_SIDE = Path(__file__).resolve().parent  # nnbook/grader/
-#: Modules of the package that are not the learner side (the grading command, the
-#: maintainer's generator and site helpers): empty in the kernel's view.
-NOT_LEARNER_SIDE = ("grade.py", "generate.py", "sphinx_site.py")
+#: The modules of the package that learners' notebooks import: all a kernel sees of it. Any
+#: other module (the grading command, the generator and its helpers, the site's) stays out of
+#: view, a new one too until it is named here.
+LEARNER_SIDE = ("__init__.py", "checks.py", "diagrams.py", "example.py", "gradcheck.py",
+                "gradient_feedback.py", "mnist.py")
 HOME = "/home/student"
 WORK = "/home/student/work"
 #: In the kernel's view: the folder of its sockets and connection file (a small memory-backed
@@ -121,13 +122,9 @@ class _Mounts:
 
 
 def learner_side() -> list[str]:
-    """The entries of ``nnbook/`` a kernel may see: the modules learners' notebooks import.
-
-    Compiled files are left out too: ``__pycache__`` holds the grader's bytecode.
-    """
-    return sorted(p.name for p in PACKAGE.iterdir()
-                  if p.name not in NOT_LEARNER_SIDE and p != GRADER_SIDE
-                  and p.name != "__pycache__" and not p.name.startswith("."))
+    """The entries of ``nnbook/`` a kernel may see: the modules learners' notebooks import
+    (compiled files are left out: ``__pycache__`` holds the grader's bytecode too)."""
+    return sorted(name for name in LEARNER_SIDE if (PACKAGE / name).is_file())
 
 
 #: Run as the kernel's user before the kernel: fill HOME, then start in the working folder.
