@@ -105,6 +105,10 @@ def public_text() -> str:
         release = nbformat.read(ROOT / "exercises" / f"{chapter}.ipynb", as_version=4)
         others = [c for c in book.cells if not is_solution(c)]
         parts += [c.source for c in others + release.cells]
+        # Code as the site shows it (wrapped to 80 columns): a long line of given code becomes
+        # fragments, which a later chapter's solution may repeat (chapter 6 pastes chapter 5).
+        parts += [display_code(c.source) for c in others + release.cells
+                  if c.cell_type == "code"]
         parts += [_output_text(o) for c in others if c.cell_type == "code" for o in c.outputs]
     return normalised("\n".join(parts))
 
