@@ -61,7 +61,6 @@ from nnbook.grader.preprocessors import (  # noqa: E402
     FixGradeIds,
     GradeInSandbox,
     LimitOutputSize,
-    PrepareForLearners,
     RepairSchema,
     RestoreDeletedCells,
     SanitizeFeedback,
@@ -95,7 +94,7 @@ c.GradeInSandbox.submission_timeout = 900
 # right in JupyterLab (nnbook/jupyterlab_markup.py), before the checksums so that the gradebook
 # records the cells as released; and, last, the learners' cell metadata (Run All goes through
 # an unfinished notebook). The generator's exercises/ are made the same way.
-from nnbook.jupyterlab_markup import JupyterLabMarkup  # noqa: E402
+from nnbook.jupyterlab_markup import JupyterLabMarkup, PrepareForLearners  # noqa: E402
 
 c.GenerateAssignment.preprocessors = [
     IncludeHeaderFooter, InstantiateTests, LockCells, ClearSolutions, ClearOutput,

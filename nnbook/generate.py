@@ -9,7 +9,7 @@ From ``autograder/source/<chapter>/<chapter>.ipynb`` it writes
 - ``exercises/<chapter>.ipynb``: nbgrader's release version (the same preprocessors as
   ``nbgrader generate_assignment``): stubs, visible checks, no outputs, hints collapsed, and
   every code cell from the first exercise on tagged so that Run All goes through an
-  unfinished notebook (``nnbook.grader.preprocessors.PrepareForLearners``);
+  unfinished notebook (``nnbook.jupyterlab_markup.PrepareForLearners``);
 - ``solutions/<chapter>.ipynb``: solutions in place, executed, outputs
   stored (nbval checks these outputs against a fresh run);
 - ``book/<chapter>.ipynb``: the executed solution notebook for the website, with each solution
@@ -31,7 +31,12 @@ from pathlib import Path
 
 import nbformat
 
-from nnbook.jupyterlab_markup import JupyterLabMarkup, dropdown, for_jupyterlab
+from nnbook.jupyterlab_markup import (
+    JupyterLabMarkup,
+    PrepareForLearners,
+    dropdown,
+    for_jupyterlab,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "autograder" / "source"
@@ -134,8 +139,6 @@ def release_version(source: nbformat.NotebookNode, chapter: str) -> nbformat.Not
         ComputeChecksums,
         LockCells,
     )
-
-    from nnbook.grader.preprocessors import PrepareForLearners
 
     nb = copy.deepcopy(source)
     resources: dict = {"nbgrader": {"notebook": chapter}}

@@ -17,7 +17,7 @@ from conftest import CHAPTERS, ROOT, judge
 from nbclient import NotebookClient
 
 from nnbook import checks, generate
-from nnbook.grader.preprocessors import RUNS_ON_AFTER_ERROR
+from nnbook.jupyterlab_markup import RUNS_ON_AFTER_ERROR
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -11,9 +11,7 @@
   outputs become the grader's verdict, whatever the kernel printed. A kernel that dies costs
   one cell; a cell that overruns is stopped and named; a submission has a time budget;
 - :class:`LimitOutputSize` cuts huge outputs down to a readable size;
-- :class:`SanitizeFeedback` keeps student HTML and JavaScript out of the feedback;
-- :class:`PrepareForLearners` (when an assignment is released) lets Restart and Run All go
-  through an unfinished notebook.
+- :class:`SanitizeFeedback` keeps student HTML and JavaScript out of the feedback.
 """
 
 from __future__ import annotations
@@ -264,37 +262,6 @@ class GradeInSandbox(Execute):
         folder = self._course / VERDICTS / assignment / student
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{notebook}.json").write_text(json.dumps(self._verdicts, indent=1))
-
-
-#: The cell tag with which JupyterLab (OutputArea.execute sends ``stop_on_error: false``), nbclient
-#: and nbval carry on after a cell that raises, instead of skipping the cells after it.
-RUNS_ON_AFTER_ERROR = "raises-exception"
-
-
-class PrepareForLearners(NbGraderPreprocessor):
-    """The released notebook's cell metadata for working in JupyterLab.
-
-    Every code cell from the first exercise on is tagged ``raises-exception``: in an
-    unfinished notebook an exercise raises ``NotImplementedError`` and its checks fail, and
-    with the tag Restart and Run All still runs every cell after them, so each check shows its
-    ✘. Grading is unchanged: it runs every cell anyway and judges each graded cell with its
-    hidden test, never by what the visible check raised. (Hints are folded into a dropdown by
-    ``nnbook.jupyterlab_markup``; hiding the cell's input too would fold them twice, and
-    JupyterLab unfolds hidden inputs when it runs the cell.)
-    """
-
-    def preprocess(self, nb, resources):
-        exercise_seen = False
-        for cell in nb.cells:
-            grading = cell.metadata.get("nbgrader", {})
-            if cell.cell_type == "code":
-                exercise_seen = exercise_seen or bool(grading.get("solution")
-                                                      or grading.get("grade"))
-                if exercise_seen:
-                    cell_tags = list(cell.metadata.get("tags", []))
-                    if RUNS_ON_AFTER_ERROR not in cell_tags:
-                        cell.metadata["tags"] = cell_tags + [RUNS_ON_AFTER_ERROR]
-        return nb, resources
 
 
 class LimitOutputSize(NbGraderPreprocessor):
