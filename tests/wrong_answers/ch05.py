@@ -288,10 +288,7 @@ NN.forward_pass = forward_pass'''),
     dict(cell="forward_pass", exercise=9, why="a float32 forward pass",
          replace=[('values[f"x{l - 1}"] @ self.params[f"W{l}"] + self.params[f"b{l}"]',
                    '(values[f"x{l - 1}"].astype(np.float32) @ self.params[f"W{l}"].astype('
-                   'np.float32) + self.params[f"b{l}"].astype(np.float32))')],
-         pending=("gradient checking needs float64: with a float32 forward pass the "
-                  "numerical gradients of the backward check (a later exercise) are "
-                  "too rough; only NNBOOK_CATALOGUE=full fails")),
+                   'np.float32) + self.params[f"b{l}"].astype(np.float32))')]),
     dict(cell="backward_pass", exercise=10, why="X for the neurons of layer 0, sum with .sum",
          replace=[('coef[f"x{l - 1}"].T @ delta', '(coef[f"x{l - 1}"] if l > 1 else X).T @ delta'),
                   ("np.sum(delta, axis=0, keepdims=True)", "delta.sum(axis=0).reshape(1, -1)")]),
