@@ -6,9 +6,12 @@
                                build it without solutions (and their outputs), to publish
                                while a term runs, into _build/course-edition/_build/html
     python3 tasks.py test      run every test (what CI runs)
+    python3 tasks.py lock      write constraints.txt from what .venv holds (after changing a
+                               requirement and checking that every test passes)
 
-Both create ./.venv and install requirements.txt into it on first use, and again whenever
-requirements.txt changes.
+Build and test create ./.venv and install requirements.txt into it, with the exact versions
+of constraints.txt, on first use and again whenever one of those files (or requirements/)
+changes.
 """
 
 from __future__ import annotations
@@ -29,6 +32,18 @@ BUILD_COMMAND = [str(BIN / "jupyter-book"), "build", str(ROOT), "--warningiserro
                  "--nitpick", "--keep-going"]
 #: Where the course edition goes (Jupyter Book puts the HTML in its _build/html).
 COURSE_EDITION = ROOT / "_build" / "course-edition"
+#: The exact versions of everything in .venv when the tests last passed (``tasks.py lock``).
+CONSTRAINTS = ROOT / "constraints.txt"
+#: The line of constraints.txt that names the Python its versions were resolved for.
+LOCKED_PYTHON = "# Python "
+CONSTRAINTS_HEADER = """\
+# The exact version of every package in the environment the tests pass in (.venv): `pip freeze`,
+# written by `python3 tasks.py lock`. tasks.py installs requirements.txt with these constraints,
+# so that CI and every maintainer get the same versions (on this Python; elsewhere tasks.py
+# installs requirements.txt's ranges alone and says so). To use them by hand:
+#   pip install -r requirements/instructor.txt -c constraints.txt
+# Local version labels (torch's "+cpu") are left out: the same release from any index matches.
+"""
 
 
 def run(command: list[str], **environment: str) -> None:
@@ -42,12 +57,50 @@ def run(command: list[str], **environment: str) -> None:
         sys.exit(result.returncode)
 
 
+def environment_files(root: Path = ROOT) -> list[Path]:
+    """What .venv is installed from: requirements.txt, the files it includes, the constraints."""
+    return [root / "requirements.txt", *sorted((root / "requirements").glob("*.txt")),
+            root / "constraints.txt"]
+
+
+def environment_digest(root: Path = ROOT) -> str:
+    """Changes whenever one of :func:`environment_files` does (one is added or removed too)."""
+    digest = hashlib.sha256()
+    for path in environment_files(root):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def locked_python(constraints: Path = CONSTRAINTS) -> str | None:
+    """The Python version (3.11) that constraints.txt was written on, if it says."""
+    if not constraints.is_file():
+        return None
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        if line.startswith(LOCKED_PYTHON):
+            return line[len(LOCKED_PYTHON):].strip()
+    return None
+
+
+def install_command(this_python: str = f"{sys.version_info[0]}.{sys.version_info[1]}"
+                    ) -> list[str]:
+    """pip's command that installs requirements.txt, pinned by constraints.txt when the lock
+    was made on this Python (other versions may lack some of its releases)."""
+    command = [str(PYTHON), "-m", "pip", "install", "-r", "requirements.txt"]
+    locked = locked_python()
+    if locked == this_python:
+        return [*command, "-c", CONSTRAINTS.name]
+    print(f"Note: constraints.txt was written on Python {locked}, this is {this_python}; "
+          "installing requirements.txt's version ranges without its exact pins.", flush=True)
+    return command
+
+
 def ensure_environment() -> None:
     """Create .venv and install requirements.txt into it, unless that was already done."""
     if sys.version_info < (3, 10):  # noqa: UP036 (tasks.py may be started by an old Python)
         sys.exit(f"Python 3.10 or newer is needed; this is {sys.version.split()[0]}.")
-    requirements = (ROOT / "requirements.txt").read_bytes()
-    stamp = VENV / f".installed-{hashlib.sha256(requirements).hexdigest()[:16]}"
+    stamp = VENV / f".installed-{environment_digest()}"
     if stamp.exists():
         return
     if not PYTHON.exists():
@@ -56,11 +109,44 @@ def ensure_environment() -> None:
     started = time.monotonic()
     print("Installing requirements.txt (the first time takes a few minutes) ...", flush=True)
     run([str(PYTHON), "-m", "pip", "install", "--upgrade", "pip"])
-    run([str(PYTHON), "-m", "pip", "install", "-r", "requirements.txt"])
+    run(install_command())
+    mark_installed()
+    print(f"Environment ready in {time.monotonic() - started:.0f} s.", flush=True)
+
+
+def mark_installed() -> None:
     for old in VENV.glob(".installed-*"):
         old.unlink()
-    stamp.touch()
-    print(f"Environment ready in {time.monotonic() - started:.0f} s.", flush=True)
+    (VENV / f".installed-{environment_digest()}").touch()
+
+
+def constraints_text(freeze: str, python: str) -> str:
+    """constraints.txt from ``pip freeze --exclude-editable``'s output on Python ``python``."""
+    pins = []
+    for line in freeze.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, separator, version = line.partition("==")
+        if not separator:  # a URL or a path: not something an index can serve again
+            raise ValueError(f"pip freeze gave {line!r}: install it from an index, then lock")
+        pins.append(f"{name.strip()}=={version.strip().split('+')[0]}")
+    pins.sort(key=str.lower)
+    return CONSTRAINTS_HEADER + f"{LOCKED_PYTHON}{python}\n" + "\n".join(pins) + "\n"
+
+
+def lock() -> None:
+    """Write constraints.txt from what .venv holds now."""
+    if not PYTHON.exists():
+        sys.exit("No .venv yet: run `python3 tasks.py test` first.")
+    freeze = subprocess.run([str(PYTHON), "-m", "pip", "freeze", "--exclude-editable"],
+                            cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    python = subprocess.run(
+        [str(PYTHON), "-c", "import sys; print(*sys.version_info[:2], sep='.')"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    CONSTRAINTS.write_text(constraints_text(freeze, python), encoding="utf-8")
+    mark_installed()  # .venv holds exactly these versions: no need to install them again
+    print(f"Wrote {CONSTRAINTS.name}: {len(freeze.splitlines())} packages, Python {python}.")
 
 
 def build() -> None:
@@ -88,7 +174,7 @@ def test() -> None:
 
 
 if __name__ == "__main__":
-    commands = {"build": build, "test": test}
+    commands = {"build": build, "test": test, "lock": lock}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]]()

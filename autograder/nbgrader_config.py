@@ -90,14 +90,16 @@ c.SandboxedKernelManager.disk_mb = 256  # its scratch folder, and each of /tmp a
 c.GradeInSandbox.call_timeout = 10
 c.GradeInSandbox.submission_timeout = 900
 
-# Releasing: nbgrader's own steps, plus one that rewrites the book's MyST markup so that it reads
-# right in JupyterLab (nnbook/jupyterlab_markup.py), before the checksums so that the gradebook
-# records the cells as released; and, last, the learners' cell metadata (Run All goes through
-# an unfinished notebook). The generator's exercises/ are made the same way.
+# Releasing: nbgrader's own steps, plus two before the checksums (so that the gradebook records
+# the cells as released): the first code cell says how to install the book's package where it
+# is missing (nnbook/install_hint.py), and the book's MyST markup is rewritten so that it reads
+# right in JupyterLab (nnbook/jupyterlab_markup.py); and, last, the learners' cell metadata (Run
+# All goes through an unfinished notebook). The generator's exercises/ are made the same way.
+from nnbook.install_hint import GuardImports  # noqa: E402
 from nnbook.jupyterlab_markup import JupyterLabMarkup, PrepareForLearners  # noqa: E402
 
 c.GenerateAssignment.preprocessors = [
-    IncludeHeaderFooter, InstantiateTests, LockCells, ClearSolutions, ClearOutput,
+    IncludeHeaderFooter, InstantiateTests, GuardImports, LockCells, ClearSolutions, ClearOutput,
     CheckCellMetadata, JupyterLabMarkup, ComputeChecksums, SaveCells, ClearHiddenTests,
     ClearMarkScheme, ComputeChecksums, CheckCellMetadata, PrepareForLearners,
 ]

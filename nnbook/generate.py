@@ -15,6 +15,9 @@ From ``autograder/source/<chapter>/<chapter>.ipynb`` it writes
 - ``book/<chapter>.ipynb``: the executed solution notebook for the website, with each solution
   behind a collapsed toggle, hints in collapsed dropdowns and the grading cells removed.
 
+In all three the first code cell's imports are wrapped so that, where the book's package is
+not installed, it says how to install it (``nnbook.install_hint``).
+
 ``--check`` does not execute anything: it compares everything but outputs, and checks that the
 generated notebooks were executed. Whether the outputs still reproduce is nbval's job.
 """
@@ -31,6 +34,7 @@ from pathlib import Path
 
 import nbformat
 
+from nnbook.install_hint import GuardImports, guard_first_cell
 from nnbook.jupyterlab_markup import (
     JupyterLabMarkup,
     PrepareForLearners,
@@ -144,16 +148,17 @@ def release_version(source: nbformat.NotebookNode, chapter: str) -> nbformat.Not
     resources: dict = {"nbgrader": {"notebook": chapter}}
     # The order of GenerateAssignment in autograder/nbgrader_config.py, less the steps that need
     # a database.
-    for step in (LockCells, ClearSolutions, ClearOutput, CheckCellMetadata, JupyterLabMarkup,
-                 ComputeChecksums, ClearHiddenTests, ClearMarkScheme, ComputeChecksums,
-                 CheckCellMetadata, PrepareForLearners):
+    for step in (GuardImports, LockCells, ClearSolutions, ClearOutput, CheckCellMetadata,
+                 JupyterLabMarkup, ComputeChecksums, ClearHiddenTests, ClearMarkScheme,
+                 ComputeChecksums, CheckCellMetadata, PrepareForLearners):
         nb, resources = step().preprocess(nb, resources)
     return nb
 
 
 def solution_version(source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Solutions in place, without the solution markers."""
-    nb = copy.deepcopy(source)
+    """Solutions in place, without the solution markers; the first cell says how to install
+    what it imports when that is missing (the website's download of a page is this too)."""
+    nb = guard_first_cell(source)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue

@@ -61,7 +61,8 @@ def lab(tmp_path_factory):
     """JupyterLab on a free port, token off, serving a copy of exercises/, as its base URL."""
     if importlib.util.find_spec("jupyterlab_myst") is None:
         pytest.fail("jupyterlab-myst is not installed in this environment: it is in "
-                    "requirements.txt, so `python3 tasks.py test` reinstalls the venv.")
+                    "requirements/learner.txt (which requirements.txt includes), so "
+                    "`python3 tasks.py test` reinstalls the venv.")
     base = tmp_path_factory.mktemp("jupyterlab")
     notebooks = base / "notebooks"
     shutil.copytree(ROOT / "exercises", notebooks)
