@@ -138,8 +138,9 @@ def guard(source: str, extras: list[str]) -> str:
     if not leading:
         return source
     lines = source.split("\n")
+    start = next(i for i, line in enumerate(lines) if line.strip())  # no blank line first
     end = leading[-1].end_lineno
-    imports = "\n".join("    " + line if line.strip() else "" for line in lines[:end])
+    imports = "\n".join("    " + line if line.strip() else "" for line in lines[start:end])
     text = MESSAGE.replace("{command}", install_command(extras))
     message = "\n".join(string_literals(text, " " * 8))
     return "\n".join([WRAPPER.format(imports=imports, message=message), *lines[end:]])
