@@ -142,6 +142,12 @@ PARTLY_RIGHT = {
     "07-mnist": ({"accuracy": None, "cross_entropy": ("1e-12)))\n", "1e-12))) / n\n"),
                   "output_delta": ("(Y_hat - T)\n", "(Y_hat - T) / Y_hat.shape[0]\n")},
                  ["check_accuracy", "check_cross_entropy", "check_output_delta"]),
+    # Dropout without the mask in its backward pass and an unfinished early stopping cost
+    # Exercises 23 and 24 only.
+    "08-training-well": ({"early_stopping": None,
+                          "dropout": ("return d_out / keep_prob\n",
+                                      "return d_out * mask / keep_prob\n")},
+                         ["check_dropout", "check_early_stopping"]),
 }
 
 

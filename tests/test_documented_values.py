@@ -21,6 +21,8 @@ DOCUMENTED = {
                     "averaged dJ/db(3)": ["-70.9987"]},
     "06-pytorch": {"dJ/dw(3)_21": ["-2.77298"], "averaged dJ/dW(3)": ["-1.37244"],
                    "averaged dJ/db(3)": ["-70.9987"]},
+    "08-training-well": {"J of the whole data set": ["2837.70"], "averaged dJ/dW(3)": ["-1.37244"],
+                         "averaged dJ/db(3)": ["-70.9987"]},
 }
 
 
