@@ -168,8 +168,11 @@ def build() -> None:
 def test() -> None:
     ensure_environment()
     started = time.monotonic()
+    # Two workers, each running whole test files (see tests/conftest.py): much of the suite
+    # waits on kernels, timeouts and a browser, so two of them fill the machine's cores.
     run([str(PYTHON), "-m", "pytest", "tests", "solutions", "--nbval", "--nbval-current-env",
-         "-p", "no:cacheprovider", *sys.argv[2:]])
+         "-p", "no:cacheprovider", "--numprocesses", "2", "--dist", "loadfile",
+         "--no-loadscope-reorder", "--durations=25", *sys.argv[2:]])
     print(f"All tests passed in {time.monotonic() - started:.0f} s.")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import CHAPTERS, ROOT
+from conftest import CHAPTERS, ROOT, hidden_test_lines
 
 from nnbook import generate
 from nnbook.sphinx_site import COURSE_EDITION_ENV, SOLUTION_CLASS, display_code
@@ -408,3 +408,20 @@ def test_course_edition_has_no_figure_drawn_from_an_answer(course_site, built_si
         page = (course_site / "book" / f"{chapter}.html").read_text(encoding="utf-8")
         for name in withheld:
             assert name not in page, f"{chapter}: links to the withheld figure {name}.png"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_hidden_tests_reach_no_student_artefact(chapter, built_site):
+    lines = hidden_test_lines(chapter)
+    assert lines, f"{chapter} has no hidden tests"
+    artefacts = [ROOT / folder / f"{chapter}.ipynb" for folder in ("exercises", "solutions",
+                                                                     "book")]
+    artefacts += [built_site / "book" / f"{chapter}.html"]
+    artefacts += list(built_site.glob(f"_downloads/*/{chapter}.ipynb"))
+    artefacts += list(built_site.glob(f"_sources/book/{chapter}*"))
+    for path in artefacts:
+        text = path.read_text(encoding="utf-8")
+        assert "HIDDEN TESTS" not in text, f"hidden-test markers in {path}"
+        raw = [line for line in lines if line in text or
+               line.replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&") in text]
+        assert not raw, f"hidden test code in {path}: {raw[:3]}"
