@@ -11,8 +11,12 @@ c.CourseDirectory.course_id = "backprop-book"
 # one by one with `nbgrader db student add ID --first-name=... --last-name=...`.
 
 # With JupyterHub, releasing and collecting go through nbgrader's exchange folder, which must
-# exist and be writable by everyone (see the instructor guide):
+# exist and be writable by everyone (see the instructor guide, "The course on JupyterHub"):
 # c.Exchange.root = "/srv/nbgrader/exchange"
+
+# A gradebook shared by several graders, on a PostgreSQL server (the guide's "A shared
+# gradebook on PostgreSQL"); its password goes in the grading account's ~/.pgpass, not here:
+# c.CourseDirectory.db_url = "postgresql+psycopg://grader@db.example.org/backprop_book"
 
 # A cell that runs longer than this is stopped and counts as failed; the rest still runs.
 c.GradeInSandbox.timeout = 60

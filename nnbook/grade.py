@@ -28,6 +28,10 @@ After grading it checks that the course files, every hand-in and the package are
 that the gradebook holds the scores the grader judged; the feedback folders keep only the
 feedback pages (and nbgrader's ``timestamp.txt``). Any problem is printed, naming the students
 concerned, and the exit status is 1.
+
+The gradebook is the one every nbgrader command of the course uses: ``gradebook.db`` in the
+course, or the database that ``CourseDirectory.db_url`` names (a shared PostgreSQL server);
+grading does not start when it cannot be opened, and no password is ever printed.
 """
 
 from __future__ import annotations
@@ -265,16 +269,18 @@ class Outcome:
     duedate: str = ""
 
 
-def outcomes(course: Path, failures: list[Failure], notes: dict[tuple[str, str], list[str]]
+def outcomes(course: Path, failures: list[Failure], notes: dict[tuple[str, str], list[str]],
+             settings: GradebookSettings | None = None
              ) -> tuple[list[dict], list[str], list[Outcome]]:
     """The students, the assignments and every student's outcome on each, from the gradebook."""
     from nbgrader.api import Gradebook, MissingEntry
 
     from nnbook.grader.late import describe_lateness
 
+    settings = settings or gradebook_settings(course)
     failed = {(f.assignment, f.student): f for f in failures}
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    with Gradebook(db_url(course)) as gradebook:
+    with Gradebook(settings.db_url, settings.course_id) as gradebook:
         known = {s.id: s.to_dict() for s in gradebook.students}
         handed_in = {a: submissions(course, a) for a in assignments_with_submissions(course)}
         for name in sorted({s for names in handed_in.values() for s in names} - set(known)):
@@ -394,8 +400,18 @@ def main(argv: list[str] | None = None) -> int:
     if not (course / "nbgrader_config.py").is_file():
         parser.error(f"{course} is not an nbgrader course (no nbgrader_config.py); run this "
                      "in autograder/ or pass --course autograder")
+    try:
+        settings = gradebook_settings(course)
+    except Exception as problem:  # a broken nbgrader_config.py
+        print(f"error: cannot read the course's gradebook settings: {problem}", file=sys.stderr)
+        return 2
+    problem = gradebook_problem(settings)
+    if problem:  # before any grading: every nbgrader run would fail the same way
+        print(f"error: cannot open the gradebook {shown_url(settings.db_url)}: {problem}",
+              file=sys.stderr)
+        return 2
     if args.export_only:
-        students, assignments, results = outcomes(course, [], {})
+        students, assignments, results = outcomes(course, [], {}, settings)
         for path in export(course, course / args.csv, students, assignments, results):
             print(f"wrote {path}")
         return 0
@@ -451,9 +467,10 @@ def main(argv: list[str] | None = None) -> int:
     graded = [(a, s) for a in assignments for s in submissions(course, a)
               if (a, s) not in skip and (only is None or s in only)]
     problems = integrity.changed(before, integrity.fingerprint(course))
-    problems += integrity.gradebook_mismatches(course, graded, db_url(course))
+    problems += integrity.gradebook_mismatches(course, graded, settings.db_url,
+                                               settings.course_id)
 
-    students, every_assignment, results = outcomes(course, failures, notes)
+    students, every_assignment, results = outcomes(course, failures, notes, settings)
     exported = export(course, course / args.csv, students, every_assignment, results)
     here = [o for o in results
             if o.assignment in assignments and (only is None or o.student in only)]
@@ -464,6 +481,8 @@ def main(argv: list[str] | None = None) -> int:
           f"feedback in {time.monotonic() - graded_at:.1f} s; {len(failures)} failed; "
           f"{count['missing']} missing (students without a submission)")
     print(f"grades in {', '.join(str(p) for p in exported)}; log in {log}")
+    if settings.db_url != f"sqlite:///{course / 'gradebook.db'}":  # say which, when shared
+        print(f"gradebook: {shown_url(settings.db_url)} (course {settings.course_id})")
     for (assignment, student), done in sorted(notes.items()):
         for line in done:
             print(f"NOTE: {student} / {assignment}: {line}")
@@ -522,8 +541,53 @@ def clean_feedback(course: Path, assignments: list[str]) -> list[Path]:
     return removed
 
 
-def db_url(course: Path) -> str:
-    return f"sqlite:///{course / 'gradebook.db'}"
+@dataclass(frozen=True)
+class GradebookSettings:
+    db_url: str  # may hold a password: never print it (see shown_url)
+    course_id: str
+
+
+def gradebook_settings(course: Path) -> GradebookSettings:
+    """The gradebook's URL and the course id, as every nbgrader command run in ``course`` reads
+    them: from nbgrader_config.py in the Jupyter config folders (``~/.jupyter``,
+    ``/etc/jupyter``, ...) and in the course. Without a ``CourseDirectory.db_url`` the gradebook
+    is ``gradebook.db`` in the course; a shared one is a PostgreSQL URL (``postgresql+psycopg://``).
+    """
+    from nbgrader.apps.baseapp import NbGrader
+
+    # nbgrader reads the config of the folder it runs in and puts that folder on sys.path.
+    here, path = os.getcwd(), list(sys.path)
+    os.chdir(course)
+    try:
+        app = NbGrader()
+        app.initialize([])
+        return GradebookSettings(app.coursedir.db_url, app.coursedir.course_id)
+    finally:
+        os.chdir(here)
+        sys.path[:] = path
+
+
+def gradebook_problem(settings: GradebookSettings) -> str | None:
+    """Why the gradebook cannot be opened (no driver, no server, wrong password), or None."""
+    from nbgrader.api import Gradebook
+
+    try:
+        with Gradebook(settings.db_url, settings.course_id):
+            return None
+    except ModuleNotFoundError as error:
+        return (f"{error}: install the database's driver (for postgresql+psycopg://, "
+                "psycopg[binary] from requirements.txt)")
+    except Exception as error:  # SQLAlchemy wraps the driver's error; its message says why
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        return (f"{reason[:500]} (check the server, the database, the user and its password "
+                "in ~/.pgpass)" if settings.db_url.startswith("postgresql") else reason[:500])
+
+
+def shown_url(db_url: str) -> str:
+    """The gradebook URL with its password (if any) masked, for reports and logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(db_url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

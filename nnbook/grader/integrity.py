@@ -48,13 +48,16 @@ def changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return out
 
 
-def gradebook_mismatches(course: Path, graded: list[tuple[str, str]], db_url: str
-                         ) -> list[str]:
-    """Cells whose gradebook score differs from the grader's verdict, naming the student."""
+def gradebook_mismatches(course: Path, graded: list[tuple[str, str]], db_url: str,
+                         course_id: str = "default_course") -> list[str]:
+    """Cells whose gradebook score differs from the grader's verdict, naming the student.
+
+    ``db_url`` is the course's gradebook: a SQLite file or a shared database server.
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
     problems = []
-    with Gradebook(db_url) as gradebook:
+    with Gradebook(db_url, course_id) as gradebook:
         for assignment, student in graded:
             folder = course / VERDICTS / assignment / student
             for path in sorted(folder.glob("*.json")):
