@@ -12,7 +12,9 @@ Jupyter Book renders):
 - a labelled equation becomes a ``{math}`` directive that carries the website's number, so a
   reference to it in the same chapter resolves to a link "(4.3)";
 - a reference to an equation of another chapter becomes "(1.1)", linked to that chapter's
-  notebook; a reference to a figure becomes "Fig. 2.1" (linked when in another chapter);
+  notebook; a reference to a figure becomes "Fig. 2.1" (linked when in another chapter); a
+  reference to a section (a ``(label)=`` target before a heading) becomes the heading's text,
+  as the website shows it (linked when in another chapter);
 - a figure drawn by a code cell gets its caption, "**Fig. 2.1.** ...", in a cell below it;
 - a hint folds into a dropdown, as on the website.
 
@@ -42,7 +44,10 @@ LABELLED_EQUATION = re.compile(
     r"^(?P<indent>[ \t]*)\$\$[ \t]*\n(?P<body>(?:(?!\$\$).)*?)\n"
     r"[ \t]*\$\$[ \t]*\((?P<label>[\w-]+)\)[ \t]*$",
     re.MULTILINE | re.DOTALL)
-REFERENCE = re.compile(r"\{(?P<role>eq|numref)\}`(?P<label>[^`<>]+)`")
+REFERENCE = re.compile(r"\{(?P<role>eq|numref|ref)\}`(?P<label>[^`<>]+)`")
+#: A section's target: ``(label)=`` on the line before its heading.
+SECTION = re.compile(r"^\((?P<label>[\w-]+)\)=[ \t]*\n[ \t]*#+[ \t]+(?P<title>.+?)[ \t]*$",
+                     re.MULTILINE)
 
 
 class MarkupError(Exception):
@@ -52,8 +57,8 @@ class MarkupError(Exception):
 @dataclass(frozen=True)
 class Target:
     chapter: str
-    kind: str  # "equation" or "figure"
-    number: str  # as the website prints it, "4.3"
+    kind: str  # "equation", "figure" or "section"
+    number: str  # as the website prints it, "4.3"; a section's heading text
 
 
 def chapter_number(chapter: str) -> int:
@@ -91,6 +96,8 @@ def targets_of(nb: nbformat.NotebookNode, chapter: str) -> dict[str, Target]:
         if cell.cell_type == "markdown":
             for match in LABELLED_EQUATION.finditer(cell.source):
                 add(match["label"], "equation")
+            for match in SECTION.finditer(cell.source):
+                found[match["label"]] = Target(chapter, "section", match["title"])
         elif figure_of(cell):
             add(figure_of(cell)["name"], "figure")
     return found
@@ -123,7 +130,8 @@ def _reference(match: re.Match, chapter: str, targets: dict[str, Target]) -> str
         raise MarkupError(f"{chapter}: {match.group()} refers to a label no chapter defines")
     if target.chapter == chapter and target.kind == "equation":
         return match.group()  # jupyterlab-myst links it to the {math} directive above
-    text = f"({target.number})" if target.kind == "equation" else f"Fig. {target.number}"
+    text = {"equation": f"({target.number})", "figure": f"Fig. {target.number}",
+            "section": f"“{target.number}”"}[target.kind]
     if target.chapter == chapter:
         return text
     return f"[{text}]({target.chapter}.ipynb)"

@@ -19,7 +19,7 @@ def points_in_source(chapter: str) -> tuple[int, float]:
 
 def points_in_guide() -> dict[str, tuple[int, float]]:
     text = (ROOT / "book" / "instructors.md").read_text()
-    rows = re.findall(r"^\| `([\w-]+)` \| (\d+) \| (\d+(?:\.\d+)?) \|$", text, re.M)
+    rows = re.findall(r"^\| `(\d\d-[\w-]+)` \| (\d+) \| (\d+(?:\.\d+)?) \|$", text, re.M)
     return {name: (int(cells), float(total)) for name, cells, total in rows}
 
 

@@ -237,7 +237,8 @@ def test_the_book_s_markup_renders_in_jupyterlab(lab, browser, chapter):
                     problems.append(f"{where}: its figure has no caption below it: {caption!r}")
             continue
         source = cell.source
-        for raw in ("$$", "{numref}", "{eq}", "{admonition}", "{dropdown}", ":label:", "```"):
+        for raw in ("$$", "{numref}", "{ref}", "{eq}", "{admonition}", "{dropdown}", ":label:",
+                    "```"):
             if raw in shown["text"]:
                 problems.append(f"{where}: {raw!r} is shown as text")
         if shown["unresolved"] or shown["errors"]:

@@ -27,6 +27,7 @@ FIRST = nbformat.v4.new_notebook(cells=[
 SECOND = nbformat.v4.new_notebook(cells=[
     nbformat.v4.new_code_cell("plot()", metadata={"mystnb": {"figure": {
         "caption": "A plot.", "name": "fig-second"}}}),
+    nbformat.v4.new_markdown_cell("(sec-later)=\n## A later section\n\nText."),
 ])
 TARGETS = {**targets_of(FIRST, "01-first"), **targets_of(SECOND, "02-second")}
 
@@ -37,7 +38,8 @@ def test_figures_and_labelled_equations_are_numbered_by_chapter_as_on_the_websit
     assert numbers == {"eq-first": ("01-first", "equation", "1.1"),
                        "fig-first": ("01-first", "figure", "1.1"),
                        "eq-second": ("01-first", "equation", "1.2"),
-                       "fig-second": ("02-second", "figure", "2.1")}
+                       "fig-second": ("02-second", "figure", "2.1"),
+                       "sec-later": ("02-second", "section", "A later section")}
 
 
 def test_a_labelled_equation_becomes_a_math_directive_with_its_number():
@@ -65,6 +67,13 @@ def test_a_figure_reference_is_its_number_linked_when_in_another_chapter():
     assert rewrite_markdown("({numref}`fig-first`)", "01-first", TARGETS) == "(Fig. 1.1)"
     assert rewrite_markdown("{numref}`fig-first` shows", "02-second", TARGETS) == (
         "[Fig. 1.1](01-first.ipynb) shows")
+
+
+def test_a_section_reference_is_its_heading_linked_when_in_another_chapter():
+    assert rewrite_markdown("({ref}`sec-later`)", "02-second", TARGETS) == (
+        "(“A later section”)")
+    assert rewrite_markdown("see {ref}`sec-later`.", "01-first", TARGETS) == (
+        "see [“A later section”](02-second.ipynb).")
 
 
 def test_a_reference_to_an_unknown_label_is_an_error_naming_it():
@@ -106,7 +115,8 @@ def test_learners_notebooks_are_rewritten_and_the_website_s_are_not(chapter):
         nb = nbformat.read(ROOT / folder / f"{chapter}.ipynb", as_version=4)
         markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert markdown.startswith(FRONT_MATTER), f"{folder}/{chapter}.ipynb"
-        assert "{numref}" not in markdown and "$$ (eq-" not in markdown, f"{folder}/{chapter}"
+        for raw in ("{numref}", "{ref}", "$$ (eq-"):
+            assert raw not in markdown, f"{raw} in {folder}/{chapter}.ipynb"
     assert generate.release_version(generate.read_source(chapter), chapter).cells[
         0].source.startswith(FRONT_MATTER)
 
