@@ -1,38 +1,54 @@
-"""The MNIST chapter's network in NumPy and in PyTorch, side by side: seconds per epoch, accuracy.
+"""The MNIST chapter's networks three ways: the chapter's own NumPy code, NumPy tuned, PyTorch.
 
     python benchmarks/mnist_benchmark.py --data-dir ../shared/data/mnist
     python benchmarks/mnist_benchmark.py --data-dir DIR --batch-sizes 16 128 --repeats 3 --check
 
-The data are chosen as in the chapter (``nnbook.mnist.load_book_data``): all of MNIST when the
-four IDX files are in ``--data-dir``; with only the two test-set files, their 10,000 images split
-8,000 for training and 2,000 for testing (seed 0). Nothing is downloaded unless ``--download``.
+The data are chosen and split as in the chapter: ``nnbook.mnist.load_book_data`` gives all of
+MNIST when the four IDX files are in ``--data-dir`` and, with only the two test-set files, their
+10,000 images split 8,000 for training and 2,000 for testing (seed 0); the chapter then sets one
+eighth of the training images aside for validation (seed 0), so the networks here train on the
+other seven eighths and are tested on the test images. Nothing is downloaded unless
+``--download``.
 
 Two recipes, as in the chapter:
 
 - **seed 001**: 784-64-10, ReLU, softmax + cross-entropy, batch 16, 10 epochs, plain SGD with
   learning rate 0.08 on the batch's *mean* loss (= seed 001's 0.005 on the batch's *summed*
   loss), small random initial weights (standard deviation 0.01), zero biases;
-- **better**: 784-512-256-10, He initialisation, batch 64, 20 epochs, SGD with momentum 0.9,
-  learning rate 0.05 multiplied by 0.9 after every epoch, L2 penalty 1e-4 on the weights.
+- **better**: the chapter's better recipe with shifted images: standardised inputs,
+  784-512-256-10, He initialisation, batch 64, 20 epochs, SGD with momentum 0.9 and learning
+  rate 0.02, every training image moved by up to one pixel in each direction every epoch.
 
-For each recipe and batch size both frameworks start from the same initial weights (drawn by
-NumPy from ``--seed``), see the same mini-batches in the same order, and run the same number of
-epochs with the same learning rate, so the two trainings differ only by float32 rounding.
-Training amplifies rounding, though, so their test accuracies can still differ by a few
-images, by how much depending on the processor and the libraries' builds.
+Three implementations train each configuration:
+
+- **chapter**: the learner's code, that is the functions the chapter defines (``forward``,
+  ``backward``, ``sgd_step``, ``momentum_step``, and the softmax and output delta they use),
+  read from the chapter's source notebook and run as they stand, in ``float64`` as the chapter
+  computes;
+- **NumPy float32**: the same network written here for speed (``float32``, buffers allocated
+  once, updates in place);
+- **PyTorch float32**: an ordinary ``nn.Sequential`` trained with ``torch.optim.SGD`` and
+  ``nn.CrossEntropyLoss``.
+
+All three start from the same initial weights (drawn by NumPy from ``--seed``), see the same
+mini-batches in the same order and run the same epochs with the same learning rates, so they
+differ only by rounding. Training amplifies rounding, though, so the ``float32`` trainings can
+end a few test images apart, by how many depending on the processor and the libraries' builds.
 An epoch's time covers shuffling and the updates, not the evaluation. Each configuration is
-trained ``--repeats`` times; the median epoch is reported. All NumPy runs come before the first
+trained ``--repeats`` times; the median epoch is reported. The NumPy runs come before the first
 PyTorch run, so that PyTorch's idle threads cannot slow NumPy down.
 
-The NumPy network lives here, not in ``nnbook``: softmax, cross-entropy and the mini-batch
-update are graded exercises of the chapter, and learners' notebooks import ``nnbook``. It is
-written for speed (float32, buffers allocated once, no needless copies); the PyTorch one is an
-ordinary ``nn.Sequential`` trained with ``torch.optim.SGD`` and ``nn.CrossEntropyLoss``.
+Threads are set explicitly, by default one per library as in the chapter (``--threads``):
+NumPy's BLAS and OpenMP pools through threadpoolctl, PyTorch through ``torch.set_num_threads``
+and ``torch.set_num_interop_threads``. Left to their defaults, both libraries start one thread
+per core each, which on a small machine makes them fight over the cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import os
 import platform
 import statistics
@@ -43,9 +59,15 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from nnbook import mnist  # noqa: E402  (the repository's package, also when not installed)
+
+CHAPTER_SOURCE = ROOT / "autograder" / "source" / "07-mnist" / "07-mnist.ipynb"
+#: What the chapter's training needs from the chapter's own code.
+CHAPTER_FUNCTIONS = ("softmax", "output_delta", "forward", "backward", "sgd_step",
+                     "momentum_step", "shifted")
 
 
 @dataclass(frozen=True)
@@ -55,34 +77,79 @@ class Recipe:
     init: str  # "small" (standard deviation 0.01) or "he" (sqrt(2 / fan-in))
     learning_rate: float  # on the mean loss of a batch
     momentum: float
-    weight_decay: float  # L2 penalty on the weights (not the biases)
-    lr_decay: float  # the learning rate is multiplied by this after every epoch
     batch_size: int
     epochs: int
+    shift: int = 0  # each epoch, every training image moves by up to this many pixels
+    standardise: bool = False  # inputs less the training pixels' mean, over their spread
 
     def describe(self, n_inputs: int, n_classes: int) -> str:
         dims = "-".join(str(d) for d in (n_inputs, *self.hidden, n_classes))
         sgd = f"SGD lr {self.learning_rate:g}"
         if self.momentum:
             sgd += f", momentum {self.momentum:g}"
-        if self.lr_decay != 1:
-            sgd += f", lr x{self.lr_decay:g}/epoch"
-        if self.weight_decay:
-            sgd += f", L2 {self.weight_decay:g}"
-        return f"{self.name}: {dims}, {self.init} init, {sgd}, {self.epochs} epochs"
+        shifts = ", standardised inputs" if self.standardise else ""
+        if self.shift:
+            shifts += f", images shifted by up to {self.shift} pixel(s)"
+        return (f"{self.name}: {dims}, {self.init} init, {sgd}, batch {self.batch_size}, "
+                f"{self.epochs} epochs{shifts}")
 
 
-SEED_001 = Recipe("seed 001", (64,), "small", 0.08, 0.0, 0.0, 1.0, 16, 10)
-BETTER = Recipe("better", (512, 256), "he", 0.05, 0.9, 1e-4, 0.9, 64, 20)
+SEED_001 = Recipe("seed 001", (64,), "small", 0.08, 0.0, 16, 10)
+BETTER = Recipe("better", (512, 256), "he", 0.02, 0.9, 64, 20, shift=1, standardise=True)
 
 
 # -- data ---------------------------------------------------------------------------------------
-def prepare(images: np.ndarray, pixel_max: int) -> np.ndarray:
-    """Flatten and scale the pixels to [-0.5, 0.5], as float32."""
-    flat = images.reshape(len(images), -1).astype(np.float32)
-    flat *= np.float32(1.0 / pixel_max)
-    flat -= np.float32(0.5)
+def training_part(data: mnist.BookData) -> tuple[np.ndarray, np.ndarray]:
+    """The training images the chapter trains on: all but the validation eighth it sets aside."""
+    n_validation = len(data.train_labels) // 8
+    picked = np.random.default_rng(0).permutation(len(data.train_labels))[n_validation:]
+    return data.train_images[picked], data.train_labels[picked]
+
+
+def prepare(images: np.ndarray, pixel_max: int, dtype) -> np.ndarray:
+    """Flatten and scale the pixels to [-0.5, 0.5], as the chapter does."""
+    flat = images.reshape(len(images), -1).astype(dtype)
+    flat *= dtype(1.0 / pixel_max)
+    flat -= dtype(0.5)
     return flat
+
+
+class Epochs:
+    """The training inputs of every epoch, in their order: the same for every implementation.
+
+    ``inputs(epoch, dtype)`` is called inside the timed part of an epoch: it reorders the
+    images (and shifts them first, as the chapter's ``shifted`` does, when the recipe says so).
+    """
+
+    def __init__(self, images, labels, pixel_max, recipe, rng, chapter):
+        self.images, self.labels, self.pixel_max = images, labels, pixel_max
+        self.shift, self.chapter = recipe.shift, chapter
+        # The chapter standardises with the mean and spread of the training pixels.
+        scaled = prepare(images, pixel_max, np.float64)
+        self.mean, self.spread = (scaled.mean(), scaled.std()) if recipe.standardise else (0, 1)
+        self.orders = [rng.permutation(len(labels)) for _ in range(recipe.epochs)]
+        self.seeds = rng.integers(2**32, size=recipe.epochs)
+        self.prepared = {}
+
+    def inputs(self, epoch: int, dtype) -> tuple[np.ndarray, np.ndarray]:
+        order = self.orders[epoch]
+        if self.shift:
+            rng = np.random.default_rng(self.seeds[epoch])
+            moved = self.chapter["shifted"](self.images, self.shift, rng)
+            return self.scaled(moved[order], dtype), self.labels[order]
+        if dtype not in self.prepared:  # unshifted images are scaled once, outside the timing
+            self.prepared[dtype] = self.scaled(self.images, dtype)
+        return self.prepared[dtype][order], self.labels[order]
+
+    def scaled(self, images, dtype) -> np.ndarray:
+        X = prepare(images, self.pixel_max, dtype)
+        if self.mean or self.spread != 1:
+            X -= dtype(self.mean)
+            X *= dtype(1 / self.spread)
+        return X
+
+    def __len__(self) -> int:
+        return len(self.orders)
 
 
 def initial_params(dims: list[int], init: str, rng: np.random.Generator) -> list:
@@ -94,7 +161,54 @@ def initial_params(dims: list[int], init: str, rng: np.random.Generator) -> list
     return params
 
 
-# -- NumPy ---------------------------------------------------------------------------------------
+# -- the chapter's own code ------------------------------------------------------------------------
+def chapter_functions(path: Path = CHAPTER_SOURCE) -> dict:
+    """The chapter's functions, its solutions included, defined from its source notebook.
+
+    Only the definitions are run, not the cells' examples, so nothing here depends on the
+    chapter's data. Fails clearly when the chapter stops defining one of them.
+    """
+    namespace: dict = {"np": np}
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:  # IPython magics: no definitions of ours
+            continue
+        wanted = [s for s in tree.body
+                  if isinstance(s, ast.FunctionDef) and s.name in CHAPTER_FUNCTIONS]
+        if wanted:
+            exec(compile(ast.Module(wanted, type_ignores=[]), str(path), "exec"), namespace)
+    missing = [name for name in CHAPTER_FUNCTIONS if name not in namespace]
+    if missing:
+        raise SystemExit(f"{path} no longer defines {', '.join(missing)}: update "
+                         "CHAPTER_FUNCTIONS in benchmarks/mnist_benchmark.py")
+    return namespace
+
+
+def train_chapter(params, recipe, epochs, X_test, chapter):
+    """The chapter's sgd_step (seed 001) or momentum_step (better) on float64 data."""
+    P = {}
+    for l, (W, b) in enumerate(params, start=1):
+        P[f"W{l}"], P[f"b{l}"] = W.astype(np.float64), b.astype(np.float64)
+    identity = np.eye(P[f"W{len(params)}"].shape[1])
+    step = chapter["momentum_step"](recipe.momentum) if recipe.momentum else chapter["sgd_step"]
+    times = []
+    for epoch in range(len(epochs)):
+        start = time.perf_counter()
+        Xs, labels = epochs.inputs(epoch, np.float64)
+        Ts = identity[labels]
+        for first in range(0, len(Xs), recipe.batch_size):
+            step(P, Xs[first:first + recipe.batch_size], Ts[first:first + recipe.batch_size],
+                 recipe.learning_rate)
+        times.append(time.perf_counter() - start)
+    output = chapter["forward"](P, X_test)[f"x{len(params)}"]
+    return times, output.argmax(axis=1)
+
+
+# -- NumPy, tuned -------------------------------------------------------------------------------
 class NumpyMLP:
     """ReLU hidden layers, softmax + cross-entropy output, mini-batch SGD (with momentum).
 
@@ -149,11 +263,9 @@ class NumpyMLP:
         self._update(learning_rate)
 
     def _update(self, learning_rate: float) -> None:
-        lr, mu, wd = np.float32(learning_rate), self.recipe.momentum, self.recipe.weight_decay
+        lr, mu = np.float32(learning_rate), self.recipe.momentum
         for l in range(len(self.W)):
             dW, db = self.dW[l], self.db[l]
-            if wd:
-                dW += np.float32(wd) * self.W[l]
             if mu:  # v = mu v + g, then p -= lr v (PyTorch's SGD with momentum)
                 self.vW[l] *= np.float32(mu)
                 self.vW[l] += dW
@@ -176,23 +288,23 @@ class NumpyMLP:
         return out.argmax(axis=1)
 
 
-def train_numpy(params, recipe, X, labels, orders, X_test):
-    n_classes = params[-1][0].shape[1]
-    T = np.eye(n_classes, dtype=np.float32)[labels]
+def train_numpy(params, recipe, epochs, X_test, chapter=None):
+    identity = np.eye(params[-1][0].shape[1], dtype=np.float32)
     net = NumpyMLP(params, recipe.batch_size, recipe)
     times = []
-    for epoch, order in enumerate(orders):
-        lr = recipe.learning_rate * recipe.lr_decay ** epoch
+    for epoch in range(len(epochs)):
         start = time.perf_counter()
-        Xs, Ts = X[order], T[order]
+        Xs, labels = epochs.inputs(epoch, np.float32)
+        Ts = identity[labels]
         for first in range(0, len(Xs), recipe.batch_size):
-            net.step(Xs[first:first + recipe.batch_size], Ts[first:first + recipe.batch_size], lr)
+            net.step(Xs[first:first + recipe.batch_size], Ts[first:first + recipe.batch_size],
+                     recipe.learning_rate)
         times.append(time.perf_counter() - start)
     return times, net.predict(X_test)
 
 
 # -- PyTorch ---------------------------------------------------------------------------------------
-def train_torch(params, recipe, X, labels, orders, X_test):
+def train_torch(params, recipe, epochs, X_test, chapter=None):
     import torch
     from torch import nn
 
@@ -207,27 +319,20 @@ def train_torch(params, recipe, X, labels, orders, X_test):
         if l < len(params) - 1:
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
-    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
-    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
-    optimizer = torch.optim.SGD([{"params": weights, "weight_decay": recipe.weight_decay},
-                                 {"params": biases, "weight_decay": 0.0}],
-                                lr=recipe.learning_rate, momentum=recipe.momentum)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=recipe.lr_decay)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.learning_rate,
+                                momentum=recipe.momentum)
     loss_function = nn.CrossEntropyLoss()
-    X_all = torch.from_numpy(X)
-    y_all = torch.from_numpy(labels.astype(np.int64))
     times = []
-    for order in orders:
+    for epoch in range(len(epochs)):
         start = time.perf_counter()
-        index = torch.from_numpy(order)
-        Xs, ys = X_all[index], y_all[index]
+        X, labels = epochs.inputs(epoch, np.float32)
+        Xs, ys = torch.from_numpy(X), torch.from_numpy(labels.astype(np.int64))
         for first in range(0, len(Xs), recipe.batch_size):
             optimizer.zero_grad()
             loss = loss_function(model(Xs[first:first + recipe.batch_size]),
                                  ys[first:first + recipe.batch_size])
             loss.backward()
             optimizer.step()
-        scheduler.step()
         times.append(time.perf_counter() - start)
     with torch.no_grad():
         predicted = model(torch.from_numpy(X_test)).argmax(dim=1).numpy()
@@ -235,27 +340,47 @@ def train_torch(params, recipe, X, labels, orders, X_test):
 
 
 # -- the comparison ------------------------------------------------------------------------------
-def measure(framework, recipe, data, seed, repeats):
-    """Median seconds per epoch and test accuracy of one framework for one configuration."""
-    X = prepare(data.train_images, data.pixel_max)
-    X_test = prepare(data.test_images, data.pixel_max)
-    dims = [X.shape[1], *recipe.hidden, int(data.train_labels.max()) + 1]
+IMPLEMENTATIONS = {  # name: (training function, dtype of its data)
+    "chapter": (train_chapter, np.float64),
+    "numpy": (train_numpy, np.float32),
+    "torch": (train_torch, np.float32),
+}
+
+
+def measure(implementation, recipe, data, seed, repeats, chapter):
+    """Median seconds per epoch and test accuracy of one implementation for one configuration."""
+    train, dtype = IMPLEMENTATIONS[implementation]
+    images, labels = training_part(data)
+    dims = [images[0].size, *recipe.hidden, int(labels.max()) + 1]
     rng = np.random.default_rng(seed)
     params = initial_params(dims, recipe.init, rng)
-    orders = [rng.permutation(len(X)) for _ in range(recipe.epochs)]
-    train = {"numpy": train_numpy, "torch": train_torch}[framework]
+    epochs = Epochs(images, labels, data.pixel_max, recipe, rng, chapter)
+    X_test = epochs.scaled(data.test_images, dtype)
     epoch_times, accuracy = [], None
     for _ in range(repeats):
-        times, predicted = train([(W.copy(), b.copy()) for W, b in params], recipe, X,
-                                 data.train_labels, orders, X_test)
+        times, predicted = train([(W.copy(), b.copy()) for W, b in params], recipe, epochs,
+                                 X_test, chapter)
         epoch_times += times
         accuracy = float(np.mean(predicted == data.test_labels))
     return dims, statistics.median(epoch_times), accuracy
 
 
-def machine() -> str:
+def set_threads(threads: int) -> list[str]:
+    """Limit every library's thread pools to ``threads``; say what each one now uses."""
     import torch
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(threads)  # NumPy's BLAS and any OpenMP runtime loaded so far
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(threads)
+    pools = [f"{i.get('internal_api')} ({i['user_api']}): {i['num_threads']}"
+             for i in threadpool_info()]
+    return pools + [f"PyTorch intra-op: {torch.get_num_threads()}, inter-op: "
+                    f"{torch.get_num_interop_threads()}"]
+
+
+def machine(pools: list[str]) -> str:
+    import torch
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -265,11 +390,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    blas = [f"{i.get('internal_api')}: {i['num_threads']} thread(s)" for i in threadpool_info()
-            if i.get("user_api") == "blas"]
     return (f"{os.cpu_count()} CPU cores ({cpu}), no GPU used; Python "
-            f"{platform.python_version()}, NumPy {np.__version__} ({', '.join(blas)}), "
-            f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)")
+            f"{platform.python_version()}, NumPy {np.__version__}, PyTorch {torch.__version__}."
+            f"\nThreads: {'; '.join(pools)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,64 +405,69 @@ def main(argv: list[str] | None = None) -> int:
                         help="download missing MNIST files (default: use only what is there)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 128],
                         help="batch sizes for the seed 001 recipe (default: 16 128)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="trainings per configuration; the median epoch is reported")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="trainings per configuration; the median epoch is reported "
+                             "(default: 1)")
     parser.add_argument("--seed", type=int, default=0, help="initial weights and batch order")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="threads for both NumPy's BLAS and PyTorch (default: each "
-                             "library's own default, usually one per core)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for NumPy's BLAS and for PyTorch (default: 1, as in the "
+                             "chapter)")
     parser.add_argument("--skip-better", action="store_true", help="only the seed 001 recipe")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 unless the targets of the chapter are met")
     args = parser.parse_args(argv)
 
-    if args.threads:
-        import torch
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(args.threads)
-        torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    pools = set_threads(args.threads)
+    chapter = chapter_functions()
     data = mnist.load_book_data(args.data_dir, download=args.download)
     print(data.description)
-    print(f"Machine: {machine()}")
+    print(f"Machine: {machine(pools)}")
     configurations = [replace(SEED_001, batch_size=b) for b in args.batch_sizes]
     if not args.skip_better:
         configurations.append(BETTER)
 
-    header = ("| recipe | batch | NumPy s/epoch | PyTorch s/epoch | NumPy/PyTorch | "
-              "NumPy test accuracy | PyTorch test accuracy |")
-    rows, problems = [header, "|---|---|---|---|---|---|---|"], []
-    descriptions = []
-    # All NumPy runs first: once PyTorch has run, its idle OpenMP threads keep spinning for a
-    # while and would slow NumPy's own threads down, which would not be a fair measurement.
-    results = {(framework, recipe): measure(framework, recipe, data, args.seed, args.repeats)
-               for framework in ("numpy", "torch") for recipe in configurations}
+    header = ("| recipe | batch | chapter's NumPy (float64) s/epoch | NumPy float32 s/epoch | "
+              "PyTorch float32 s/epoch | chapter / PyTorch | NumPy float32 / PyTorch | "
+              "test accuracy: chapter, NumPy float32, PyTorch |")
+    rows, problems, descriptions = [header, "|---|---|---|---|---|---|---|---|"], [], []
+    # The NumPy runs first: once PyTorch has run, its idle OpenMP threads can keep spinning
+    # for a while and slow NumPy's own threads down, which would not be a fair measurement.
+    results = {(implementation, recipe): measure(implementation, recipe, data, args.seed,
+                                                 args.repeats, chapter)
+               for implementation in IMPLEMENTATIONS for recipe in configurations}
     for recipe in configurations:
-        dims, np_time, np_acc = results["numpy", recipe]
+        dims, chapter_time, chapter_acc = results["chapter", recipe]
+        _, np_time, np_acc = results["numpy", recipe]
         _, torch_time, torch_acc = results["torch", recipe]
-        ratio = np_time / torch_time
-        text = recipe.describe(dims[0], dims[-1])
+        text = recipe.describe(dims[0], dims[-1]).replace(f", batch {recipe.batch_size}", "")
         if text not in descriptions:
             descriptions.append(text)
-        rows.append(f"| {recipe.name} | {recipe.batch_size} | {np_time:.3f} | {torch_time:.3f} "
-                    f"| {ratio:.2f} | {np_acc:.2%} | {torch_acc:.2%} |")
+        rows.append(f"| {recipe.name} | {recipe.batch_size} | {chapter_time:.3f} | "
+                    f"{np_time:.3f} | {torch_time:.3f} | {chapter_time / torch_time:.2f} | "
+                    f"{np_time / torch_time:.2f} | {chapter_acc:.2%}, {np_acc:.2%}, "
+                    f"{torch_acc:.2%} |")
         if data.source != "mnist-test-split":
             continue  # the targets below are set for the 8,000 / 2,000 split
-        if recipe.name == "seed 001" and recipe.batch_size == 16 and np_acc < 0.90:
-            problems.append(f"seed 001 recipe: NumPy test accuracy {np_acc:.2%} < 90%")
-        if recipe.name == "better" and np_acc < 0.95:
-            problems.append(f"better recipe: NumPy test accuracy {np_acc:.2%} < 95%")
-        limit = {16: 1.0, 128: 1.5}.get(recipe.batch_size)
-        if recipe.name == "seed 001" and limit and ratio > limit:
-            problems.append(f"batch {recipe.batch_size}: NumPy/PyTorch = {ratio:.2f} > {limit}")
+        if recipe.name == "seed 001" and recipe.batch_size == 16 and chapter_acc < 0.90:
+            problems.append(f"seed 001 recipe: the chapter's test accuracy {chapter_acc:.2%} "
+                            "< 90%")
+        if recipe.name == "better" and chapter_acc < 0.97:
+            problems.append(f"better recipe: the chapter's test accuracy {chapter_acc:.2%} "
+                            "< 97%")
+        if recipe.name == "seed 001" and recipe.batch_size == 128 and chapter_time > torch_time:
+            problems.append(f"batch 128: chapter / PyTorch = {chapter_time / torch_time:.2f} "
+                            "> 1.0")
     print("\n".join(rows))
     print()
     for text in descriptions:
         print(f"- {text}")
     if data.source == "mnist-test-split":
-        print("Targets (8,000 / 2,000 split): seed 001 >= 90%, better >= 95%, "
-              "NumPy/PyTorch <= 1.0 at batch 16 and <= 1.5 at batch 128: "
+        print("Targets (8,000 / 2,000 split, validation set aside): seed 001 >= 90% and better "
+              ">= 97% test accuracy with the chapter's code, which at batch 128 takes at most "
+              "as long per epoch as PyTorch: "
               + ("all met." if not problems else "NOT met: " + "; ".join(problems)))
+    print(f"Benchmark time: {time.perf_counter() - started:.0f} s")
     return 1 if args.check and problems else 0
 
 
