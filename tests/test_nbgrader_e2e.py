@@ -1,8 +1,9 @@
 """nbgrader end to end: a simulated class for every chapter, graded in parallel.
 
-Each chapter is released with nbgrader; five students hand it in (correct, blank, partly right,
-tampered checks, numpy's comparison helpers redefined), and for one chapter five more whose
-kernels misbehave (raising, looping forever, sys.exit, os._exit, printing 50 MB);
+Each chapter is released with nbgrader; three students hand it in (correct, blank, partly
+right), and for one chapter seven more: five whose kernels misbehave (raising, looping forever,
+sys.exit, os._exit, printing 50 MB), one with tampered checks and one who redefines numpy's
+comparison helpers;
 ``python -m nnbook.grade`` grades them across two processes. Every score is asserted, every
 student gets feedback without hidden tests, and a row in the CSV.
 """

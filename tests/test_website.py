@@ -203,7 +203,8 @@ NUMBER = re.compile(r"-?\d+\.\d+")
 
 
 def significant(number: str) -> int:
-    return len(number.lstrip("-").replace(".", "").lstrip("0"))
+    # A decimal's trailing zeros tell nothing apart: 1.000 is as common a number as 1.
+    return len(number.lstrip("-").replace(".", "").lstrip("0").rstrip("0"))
 
 
 def numbers(text: str) -> set[str]:
