@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import numbers
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -96,17 +97,22 @@ def figure_png(figure: Figure) -> tuple[bytes, dict]:
     The metadata gives the size to show it at (half its pixels: sharp on high-resolution
     screens) and, as ``smallest_text_px``, the size of its smallest text in the PNG's pixels,
     from which the book's tests check that every figure is legible where it is shown.
+
+    While nbgrader grades the notebook (it sets ``NBGRADER_EXECUTION``), the figures only go
+    into feedback files: they are drawn at :data:`DISPLAY_DPI`, shown at the same size, and
+    not recompressed, which takes about a third of the time.
     """
+    grading = bool(os.environ.get("NBGRADER_EXECUTION"))
+    dpi = DISPLAY_DPI if grading else FIGURE_DPI
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
-                   pad_inches=0.05)
-    png = _palette_png(buffer.getvalue())
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.05)
+    png = buffer.getvalue() if grading else _palette_png(buffer.getvalue())
     width, height = (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big"))
-    scale = DISPLAY_DPI / FIGURE_DPI
+    scale = DISPLAY_DPI / dpi
     metadata = {"width": round(width * scale), "height": round(height * scale)}
     smallest = smallest_text_points(figure)
     if smallest is not None:
-        metadata["smallest_text_px"] = round(smallest * FIGURE_DPI / 72, 2)
+        metadata["smallest_text_px"] = round(smallest * dpi / 72, 2)
     return png, metadata
 
 

@@ -82,8 +82,22 @@ def assignments_with_submissions(course: Path) -> list[str]:
 GROUPS_PER_JOB = 4
 
 
-def split(students: list[str], groups: int) -> list[list[str]]:
-    return [students[i::groups] for i in range(groups) if students[i::groups]]
+def split(work: dict[str, int], groups: int) -> list[list[str]]:
+    """Students in at most ``groups`` groups of about equal work, the group with most first.
+
+    ``work`` is each student's number of notebooks to grade. Each student, most work first,
+    joins the group with the least work so far (longest processing time first), and the
+    heaviest groups start first: a student who handed in every assignment does not end up in
+    a group that starts last and keeps one process busy while the others have finished.
+    """
+    load = [0] * groups
+    members: list[list[str]] = [[] for _ in range(groups)]
+    for student in sorted(work, key=lambda s: (-work[s], s)):
+        lightest = load.index(min(load))
+        load[lightest] += work[student]
+        members[lightest].append(student)
+    ranked = sorted(range(groups), key=lambda g: -load[g])  # stable: ties keep their order
+    return [sorted(members[g]) for g in ranked if members[g]]
 
 
 #: Extra nbgrader options for every run (``--unsafe-no-sandbox`` adds one).
@@ -159,7 +173,11 @@ def run_step(course: Path, step: str, assignments: list[str], jobs: int, log: Pa
     # Feedback runs no student code and takes about as long for every notebook: one group per
     # process is enough, and each group saves an nbgrader start.
     groups = jobs * (GROUPS_PER_JOB if step == "autograde" else 1)
-    tasks = [Task(step, p, group) for p in patterns for group in split(todo[p], groups)]
+    def work(pattern: str) -> dict[str, int]:
+        mine = assignments if pattern == "*" else [pattern]
+        return {s: sum(s in todo[a] for a in mine) for s in todo[pattern]}
+
+    tasks = [Task(step, p, group) for p in patterns for group in split(work(p), groups)]
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(lambda t: run(nbgrader_command(t, present[t.assignment]), course, log),
                       tasks))

@@ -77,9 +77,10 @@ def pytest_report_header(config):
 #: Under pytest-xdist (the test command runs two workers, ``--dist loadfile``: a notebook's
 #: nbval cells share one kernel, and a file's costly fixtures are made once), these files start
 #: first, each on a worker as it becomes free: they take longest.
-LONGEST_FIRST = ("test_nbgrader_e2e.py", "test_website.py", "test_hostile_class.py",
-                 "test_term.py", "test_wrong_answers.py", "test_exchange.py",
-                 "test_shared_gradebook.py", "test_jupyterlab.py")
+LONGEST_FIRST = ("test_nbgrader_e2e.py", "test_hostile_class.py", "test_website.py",
+                 "test_wrong_answers.py", "test_term.py", "test_browser.py",
+                 "test_exchange.py", "test_shared_gradebook.py", "07-mnist.ipynb",
+                 "test_notebook_feedback.py", "test_jupyterlab.py", "test_learner_package.py")
 
 
 @pytest.hookimpl(tryfirst=True)

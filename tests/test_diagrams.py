@@ -131,3 +131,14 @@ def test_the_site_never_shows_a_figure_narrower_than_legible(tmp_path):
     shown = sphinx_site._legible_images(page, widths)
     assert f'style="min-width: {widths[name]}px; width: 900px;"' in shown
     assert shown.count("min-width") == 1
+
+
+def test_figures_are_drawn_at_screen_resolution_while_nbgrader_grades(monkeypatch):
+    # Feedback files get the figures at the size they are shown, in half the pixels each way.
+    book_png, book = diagrams.figure_png(diagrams.network_with_cost())
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    graded_png, graded = diagrams.figure_png(diagrams.network_with_cost())
+    pixels = [int.from_bytes(png[16:20], "big") for png in (book_png, graded_png)]
+    assert abs(pixels[0] - 2 * pixels[1]) <= 2, pixels
+    assert abs(book["width"] - graded["width"]) <= 1 and abs(book["height"] - graded["height"]) <= 1
+    assert graded["smallest_text_px"] == book["smallest_text_px"] / 2

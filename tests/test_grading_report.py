@@ -178,3 +178,18 @@ def test_grades_csv_fields(tmp_path):
     with open(paths[0], newline="") as handle:
         row = next(csv.DictReader(handle))
     assert (row["status"], row["score"], row["lms_user_id"]) == ("missing", "", "1001")
+
+
+def test_grading_groups_balance_the_work_and_start_with_the_heaviest():
+    # Three students handed in all 8 chapters, seven only one: each of the three gets a
+    # group of its own and starts first; the seven share the other groups.
+    work = {"blank": 8, "correct": 8, "partial": 8}
+    work.update({name: 1 for name in "abcdefg"})
+    groups = grade.split(work, 8)
+    assert groups[:3] == [["blank"], ["correct"], ["partial"]]
+    assert sorted(s for g in groups for s in g) == sorted(work)
+    loads = [sum(work[s] for s in g) for g in groups]
+    assert loads == sorted(loads, reverse=True)
+    # A class where everyone handed in the same: groups of equal size, as round robin gives.
+    sizes = [len(g) for g in grade.split({f"s{i:02d}": 7 for i in range(30)}, 8)]
+    assert sorted(sizes) == [3, 3, 4, 4, 4, 4, 4, 4]

@@ -104,8 +104,13 @@ def test_parallel_grading_gives_the_same_scores_as_serial_nbgrader(graded_course
                                                                    tmp_path_factory):
     chapter = ROBUSTNESS_CHAPTER  # the one every student hands in
     serial = make_course(tmp_path_factory.mktemp("serial"), [chapter])
+    # The honest three and two whose kernels misbehave (an error, an exit): the students who
+    # only cost time (looping, flooding) or only test the checks are left out, for speed.
+    compared = ["correct", "blank", "partial", "raising", "sys_exit"]
+    for student in set(SUBMISSIONS) - set(compared):
+        shutil.rmtree(serial / "submitted" / student)
     nbgrader(serial, "autograde", chapter, "--force", timeout=1800)
-    for student in SUBMISSIONS:
+    for student in compared:
         assert notebook_grades(serial, chapter, student) == notebook_grades(
             graded_course, chapter, student), f"{student}: serial and parallel grades differ"
 

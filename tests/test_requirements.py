@@ -6,6 +6,7 @@ import importlib.metadata
 import importlib.util
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -156,3 +157,13 @@ def test_the_environment_is_installed_with_the_constraints_and_reinstalled_when_
         copy.write_text(original)
     (tmp_path / "requirements" / "extra.txt").write_text("tqdm\n")
     assert tasks.environment_digest(tmp_path) != before, "a new requirements file does not count"
+
+
+def test_reading_a_notebook_builds_no_iri_parsers():
+    # jsonschema 4.25 and later import rfc3987-syntax when nbformat loads its validator, and
+    # that import builds its parsers: about 2 s of CPU for every nbgrader command.
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys, nbformat.validator; "
+         "print(sorted(m for m in ('rfc3987_syntax', 'lark') if m in sys.modules))"],
+        capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
